@@ -48,3 +48,9 @@ def current_season(on: dt.date | None = None) -> str:
     day = on or today()
     prefix = "SS" if day.month <= 6 else "FW"
     return f"{prefix}{day.year % 100:02d}"
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Completed years on `day`. Someone born on 29 February has their birthday on 1 March in other years."""
+    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - (0 if had_birthday else 1)

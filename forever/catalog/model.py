@@ -26,7 +26,7 @@ CONDITIONS: tuple[str, ...] = ("new_with_tags", "excellent", "very_good", "worn"
 ACCEPTED_CONDITIONS: tuple[str, ...] = ("new_with_tags", "excellent", "very_good")
 Condition = Literal["new_with_tags", "excellent", "very_good", "worn", "damaged"]
 
-SEASON_PATTERN = re.compile(r"^(SS|FW)(\d{2})$")
+SEASON_PATTERN = re.compile(r"^(SS|FW)([0-9]{2})$")
 
 
 class Season:

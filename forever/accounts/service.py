@@ -1,0 +1,242 @@
+"""Use cases of accounts: sign-up, sign-in, tokens, staff, stores and channel API keys."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from forever import clock, db
+from forever.accounts import model
+from forever.accounts.schemas import Account, AccountCreate, Principal, Session
+from forever.accounts.tables import Account as AccountRow
+from forever.accounts.tables import ApiKey, AuthToken, LoginFailure, Store
+from forever.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from forever.settings import Settings, get_settings
+
+_hasher = PasswordHasher()
+API_KEY_PREFIX = "fek_"
+# Verified against when the e-mail is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-1!")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_password(password: str) -> None:
+    problems = model.password_problems(password)
+    if problems:
+        raise InvalidInput(
+            "The password needs " + ", ".join(problems) + ".",
+            code="weak_password",
+            errors=[{"field": "password", "message": problem} for problem in problems],
+        )
+
+
+def _check_email(email: str) -> str:
+    email = model.normalise_email(email)
+    if not model.is_valid_email(email):
+        raise InvalidInput("That is not an e-mail address.", code="invalid_email",
+                           errors=[{"field": "email", "message": "not an e-mail address"}])
+    return email
+
+
+def _to_account(row: dict, store_code: str | None = None) -> Account:
+    return Account(
+        id=str(row["id"]),
+        email=row["email"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        country=row["country"],
+        birth_date=row["birth_date"],
+        role=row["role"],
+        store_code=store_code,
+        created_at=row["created_at"],
+    )
+
+
+async def register(data: AccountCreate) -> Account:
+    """Open a customer account. Minors are refused and nothing about them is kept (000_: no data on minors)."""
+    email = _check_email(data.email)
+    _check_password(data.password)
+    country = data.country.upper()
+    if not model.COUNTRY_PATTERN.match(country):
+        raise InvalidInput("Country must be an ISO 3166 alpha-2 code.", code="invalid_country",
+                           errors=[{"field": "country", "message": "ISO 3166 alpha-2 code"}])
+    today = clock.today()
+    if data.birth_date > today or data.birth_date.year < 1900:
+        raise InvalidInput("That birth date is not possible.", code="invalid_birth_date",
+                           errors=[{"field": "birth_date", "message": "not a possible birth date"}])
+    if clock.age_on(data.birth_date, today) < model.MINIMUM_AGE:
+        raise InvalidInput("AMI For Ever is open to people aged 18 and over.", code="minor")
+    password_hash = await hash_password(data.password)
+    async with db.write_transaction():
+        if await AccountRow.exists().where(AccountRow.email == email):
+            raise Conflict("An account already uses this e-mail address.", code="email_taken")
+        row = {
+            "id": uuid.uuid4(), "email": email, "password_hash": password_hash,
+            "first_name": data.first_name.strip(), "last_name": data.last_name.strip(),
+            "country": country, "birth_date": data.birth_date, "role": model.CUSTOMER,
+            "created_at": clock.now(),
+        }
+        await AccountRow.insert(AccountRow(**row))
+    return _to_account(row)
+
+
+async def login(email: str, password: str, address: str, settings: Settings | None = None) -> Session:
+    """Exchange an e-mail and password for an expiring bearer token; failures are rate limited."""
+    settings = settings or get_settings()
+    email = model.normalise_email(email)
+    now = clock.now()
+    since = now - dt.timedelta(minutes=settings.login_window_minutes)
+    by_email = await LoginFailure.count().where(LoginFailure.email == email, LoginFailure.failed_at >= since)
+    by_address = await LoginFailure.count().where(LoginFailure.address == address,
+                                                  LoginFailure.failed_at >= since)
+    if by_email >= settings.login_failures_per_email or by_address >= settings.login_failures_per_address:
+        raise TooManyRequests("Too many failed sign-ins. Try again in a few minutes.",
+                              code="too_many_attempts",
+                              headers={"Retry-After": str(settings.login_window_minutes * 60)})
+    row = await AccountRow.select(AccountRow.id, AccountRow.password_hash, AccountRow.role).where(
+        AccountRow.email == email).first()
+    matches = await _password_matches(row["password_hash"] if row else _DUMMY_HASH, password)
+    if row is None or not matches:
+        async with db.write_transaction():
+            await LoginFailure.insert(LoginFailure(email=email, address=address[:64], failed_at=now))
+        raise NotAuthenticated("Wrong e-mail or password.", code="invalid_credentials")
+    token = secrets.token_urlsafe(32)
+    expires_at = now + dt.timedelta(hours=settings.token_ttl_hours)
+    async with db.write_transaction():
+        await AuthToken.insert(AuthToken(token_hash=_digest(token), account=row["id"], created_at=now,
+                                         expires_at=expires_at))
+    return Session(token=token, expires_at=expires_at, account_id=str(row["id"]), role=row["role"])
+
+
+async def logout(token: str) -> None:
+    """Revoke a bearer token."""
+    async with db.write_transaction():
+        await AuthToken.update({AuthToken.revoked_at: clock.now()}).where(
+            AuthToken.token_hash == _digest(token), AuthToken.revoked_at.is_null())
+
+
+async def authenticate(secret: str) -> Principal | None:
+    """Who holds this bearer secret: a person's live token or a system's live API key, else None."""
+    if not secret or len(secret) > 200:
+        return None
+    digest = _digest(secret)
+    if secret.startswith(API_KEY_PREFIX):
+        key = await ApiKey.select(
+            ApiKey.id, ApiKey.channel, ApiKey.store.code, ApiKey.store.kind
+        ).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_null()).first()
+        if key is None:
+            return None
+        return Principal(kind="system", channel=key["channel"], api_key_id=key["id"],
+                         store_code=key["store.code"], store_kind=key["store.kind"])
+    token = await AuthToken.select(
+        AuthToken.account.id, AuthToken.account.role, AuthToken.account.store.code, AuthToken.expires_at
+    ).where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_null()).first()
+    if token is None or token["expires_at"] <= clock.now():
+        return None
+    return Principal(kind="person", role=token["account.role"], account_id=str(token["account.id"]),
+                     store_code=token["account.store.code"])
+
+
+async def get_account(account_id: str) -> Account:
+    """The account of a signed-in person."""
+    row = await AccountRow.select(*AccountRow.all_columns(), AccountRow.store.code).where(
+        AccountRow.id == uuid.UUID(account_id)).first()
+    if row is None:
+        raise NotFound("No such account.")
+    return _to_account(row, row["store.code"])
+
+
+async def add_store(code: str, name: str, country: str, kind: str) -> str:
+    """Register an AMI point of sale; returns its code."""
+    if not model.STORE_CODE_PATTERN.match(code):
+        raise InvalidInput("Store codes are lowercase letters, digits, '-' or '_'.", code="invalid_store_code")
+    if kind not in model.STORE_KINDS:
+        raise InvalidInput(f"Store kind must be one of {', '.join(model.STORE_KINDS)}.", code="invalid_store_kind")
+    if not model.COUNTRY_PATTERN.match(country.upper()):
+        raise InvalidInput("Country must be an ISO 3166 alpha-2 code.", code="invalid_country")
+    async with db.write_transaction():
+        if await Store.exists().where(Store.code == code):
+            raise Conflict(f"A store already has the code {code!r}.", code="store_exists")
+        await Store.insert(Store(code=code, name=name, country=country.upper(), kind=kind,
+                                 created_at=clock.now()))
+    return code
+
+
+async def _store_id(code: str | None) -> int | None:
+    if code is None:
+        return None
+    store = await Store.select(Store.id).where(Store.code == code).first()
+    if store is None:
+        raise NotFound(f"No store has the code {code!r}.", code="unknown_store")
+    return store["id"]
+
+
+async def create_staff(email: str, password: str, role: str, store_code: str | None = None) -> Account:
+    """Create a member of staff; store staff belong to a store."""
+    email = _check_email(email)
+    _check_password(password)
+    if role not in model.STAFF_ROLES:
+        raise InvalidInput(f"Role must be one of {', '.join(model.STAFF_ROLES)}.", code="invalid_role")
+    if role == model.STORE_STAFF and store_code is None:
+        raise InvalidInput("Store staff need a store (--store CODE).", code="store_required")
+    store_id = await _store_id(store_code)
+    password_hash = await hash_password(password)
+    async with db.write_transaction():
+        if await AccountRow.exists().where(AccountRow.email == email):
+            raise Conflict("An account already uses this e-mail address.", code="email_taken")
+        row = {
+            "id": uuid.uuid4(), "email": email, "password_hash": password_hash, "first_name": "",
+            "last_name": "", "country": "FR", "birth_date": None, "role": role, "store": store_id,
+            "created_at": clock.now(),
+        }
+        await AccountRow.insert(AccountRow(**row))
+    return _to_account(row, store_code)
+
+
+async def create_api_key(channel: str, store_code: str | None = None) -> str:
+    """Issue a channel key; returns the key itself, which is never stored and cannot be shown again."""
+    if channel not in model.CHANNELS:
+        raise InvalidInput(f"Channel must be one of {', '.join(model.CHANNELS)}.", code="invalid_channel")
+    if channel == "store" and store_code is None:
+        raise InvalidInput("A store key belongs to a store (--store CODE).", code="store_required")
+    store_id = await _store_id(store_code)
+    key = f"{API_KEY_PREFIX}{channel}_{secrets.token_urlsafe(32)}"
+    async with db.write_transaction():
+        await ApiKey.insert(ApiKey(key_hash=_digest(key), prefix=key[:12], channel=channel, store=store_id,
+                                   created_at=clock.now()))
+    return key
+
+
+async def ensure_api_key(key: str, channel: str, store_code: str | None = None) -> None:
+    """Register a key chosen elsewhere (the demo's derived keys) unless it is already known."""
+    if not key.startswith(API_KEY_PREFIX) or channel not in model.CHANNELS:
+        raise InvalidInput("Not a channel key.", code="invalid_channel")
+    store_id = await _store_id(store_code)
+    async with db.write_transaction():
+        if not await ApiKey.exists().where(ApiKey.key_hash == _digest(key)):
+            await ApiKey.insert(ApiKey(key_hash=_digest(key), prefix=key[:12], channel=channel, store=store_id,
+                                       created_at=clock.now()))
+
+
+async def account_exists(email: str) -> bool:
+    return await AccountRow.exists().where(AccountRow.email == model.normalise_email(email))

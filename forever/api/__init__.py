@@ -1,0 +1,12 @@
+"""The JSON API under /api/v1: one module per domain, thin controllers."""
+
+from litestar import Router
+
+from forever.api import accounts, catalog, quotes, system
+
+health_router = Router(path="/", route_handlers=[system.health])
+
+api_router = Router(
+    path="/api/v1",
+    route_handlers=[system.health, system.ping, *accounts.handlers, *catalog.handlers, *quotes.handlers],
+)

@@ -1,0 +1,41 @@
+"""Trade-in quotes."""
+
+from typing import Annotated
+
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from forever.accounts.schemas import Principal
+from forever.auth import seller_only
+from forever.schema import Output
+from forever.tradein import service
+from forever.tradein.schemas import Quote, QuoteCreate, QuoteSummary
+
+
+class QuotePage(Output):
+    items: list[QuoteSummary]
+    next_cursor: str | None
+
+
+@post("/quotes", tags=["trade-in"], guards=[seller_only], summary="Get a locked trade-in offer")
+async def create_quote(principal: NamedDependency[Principal], data: JSONBody[QuoteCreate]) -> Quote:
+    return await service.create_quote(principal.account_id, data)
+
+
+@get("/quotes", tags=["trade-in"], guards=[seller_only], summary="The seller's quotes, newest first")
+async def list_quotes(
+    principal: NamedDependency[Principal],
+    limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+) -> QuotePage:
+    items, next_cursor = await service.list_quotes(principal.account_id, limit, cursor)
+    return QuotePage(items=items, next_cursor=next_cursor)
+
+
+@get("/quotes/{quote_id:str}", tags=["trade-in"], guards=[seller_only], summary="One of the seller's quotes")
+async def get_quote(principal: NamedDependency[Principal], quote_id: FromPath[str]) -> Quote:
+    return await service.get_quote(principal.account_id, quote_id)
+
+
+handlers = [create_quote, list_quotes, get_quote]

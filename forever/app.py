@@ -1,0 +1,163 @@
+"""create_app(): the one Litestar application, with errors mapped to problem+json in one place."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.di import Provide
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from forever import db, errors
+from forever.api import api_router, health_router
+from forever.auth import authentication_middleware, provide_principal
+from forever.settings import Settings, get_settings
+from forever.web import web_router
+
+log = logging.getLogger("forever")
+
+PROBLEM_JSON = "application/problem+json"
+WEB_ROOT = Path(__file__).resolve().parent / "web"
+
+# One table from domain error to HTTP status.
+STATUS_OF: dict[type[errors.DomainError], int] = {
+    errors.BadRequest: 400,
+    errors.NotAuthenticated: 401,
+    errors.NotAllowed: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMedia: 415,
+    errors.InvalidInput: 422,
+    errors.TooManyRequests: 429,
+    errors.Unavailable: 503,
+}
+
+# Codes of the framework's own errors, by status.
+FRAMEWORK_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_attempts",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def problem(status: int, code: str, detail: str, *, title: str | None = None,
+            errors_: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> Response:
+    """An RFC 9457 problem document with our stable `code`."""
+    body: dict[str, Any] = {
+        "type": f"https://forever.amiparis.com/problems/{code}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors_:
+        body["errors"] = errors_
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain_error(_: Request, exc: errors.DomainError) -> Response:
+    status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+    return problem(status, exc.code, exc.detail, title=exc.default_title, errors_=exc.errors or None,
+                   headers=exc.headers or None)
+
+
+_FIELD_AT = re.compile(r"at `\$\.?([^`]*)`")
+
+
+def _validation_error(_: Request, exc: ValidationException) -> Response:
+    """Litestar's body and parameter errors: unreadable JSON is 400, the rest 422 with each field named."""
+    details = exc.extra if isinstance(exc.extra, list) else []
+    messages = [str(item.get("message", "")) if isinstance(item, dict) else str(item) for item in details]
+    if any("malformed" in m.lower() or "truncated" in m.lower() or "invalid utf-8" in m.lower()
+           for m in messages):
+        return problem(400, "malformed_json", "The request body is not valid JSON.")
+    field_errors = []
+    for item, message in zip(details, messages, strict=False):
+        key = item.get("key") if isinstance(item, dict) else None
+        match = _FIELD_AT.search(message)
+        field = key or (match.group(1) if match else "") or "body"
+        field_errors.append({"field": str(field), "message": message})
+    return problem(422, "validation_error", "Some fields are missing or have the wrong type.",
+                   errors_=field_errors or None)
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if status == 400 and isinstance(exc.__cause__, SerializationException):
+        return problem(400, "malformed_json", f"The request body is not valid JSON: {exc.detail}.")
+    code = FRAMEWORK_CODES.get(status, "error")
+    detail = exc.detail if status < 500 else "Something went wrong on our side."
+    return problem(status, code, str(detail), headers=exc.headers or None)
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "internal_error", "Something went wrong on our side. It has been logged.")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """The application for `settings` (default: the environment's)."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        engine = db.make_engine(settings.database_url)
+        db.bind(engine)
+        await db.open_pool(engine)
+        try:
+            yield
+        finally:
+            await db.close_pool(engine)
+
+    return Litestar(
+        route_handlers=[
+            health_router,
+            api_router,
+            web_router,
+            create_static_files_router(path="/static", directories=[WEB_ROOT / "static"],
+                                       include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        middleware=[authentication_middleware],
+        exception_handlers={
+            errors.DomainError: _domain_error,
+            ValidationException: _validation_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+        template_config=TemplateConfig(directory=WEB_ROOT / "templates", engine=JinjaTemplateEngine),
+        csrf_config=CSRFConfig(secret=settings.secret_key.decode(), cookie_secure=settings.secure_cookies,
+                               cookie_httponly=False, exclude=["/api", "/health", "/schema"]),
+        openapi_config=OpenAPIConfig(
+            title="AMI For Ever",
+            version="1.0.0",
+            description="Trade-in and second-hand platform of AMI Paris.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        dependencies={"principal": Provide(provide_principal)},
+        state={"settings": settings},
+        debug=False,
+    )

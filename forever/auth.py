@@ -1,0 +1,97 @@
+"""Who is calling, and one guard per role. A caller without the right role is told 404, not 403 (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from forever.accounts import model as accounts_model
+from forever.accounts import service as accounts
+from forever.accounts.schemas import Principal
+from forever.errors import NotAuthenticated, NotFound
+
+SESSION_COOKIE = "forever_session"
+
+
+def bearer_secret(scope: Scope) -> str | None:
+    """The bearer token of the Authorization header, else (pages only) the session cookie.
+
+    The JSON API never reads the cookie, so a cross-site form cannot act through it.
+    """
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, secret = value.decode("latin-1").partition(" ")
+            return secret.strip() if scheme.lower() == "bearer" else None
+    if scope.get("path", "").startswith("/api/"):
+        return None
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                key, _, cookie = part.strip().partition("=")
+                if key == SESSION_COOKIE and cookie:
+                    return cookie
+    return None
+
+
+def authentication_middleware(app: ASGIApp) -> ASGIApp:
+    """Resolve the caller once per request into `scope["user"]` (None when anonymous)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            secret = bearer_secret(scope)
+            scope["user"] = await accounts.authenticate(secret) if secret else None
+            scope["auth"] = secret
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = connection.scope.get("user")
+    if principal is None:
+        raise NotAuthenticated("Sign in, or send an API key.")
+    return principal
+
+
+def _person_guard(*roles: str):
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if principal.kind != "person" or principal.role not in roles:
+            raise NotFound("Nothing here.")
+
+    guard.__name__ = f"{'_or_'.join(roles)}_only"
+    return guard
+
+
+def _system_guard(*channels: str):
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if principal.kind != "system" or principal.channel not in channels:
+            raise NotFound("Nothing here.")
+
+    guard.__name__ = f"{'_or_'.join(channels)}_key_only"
+    return guard
+
+
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Any person with a live token."""
+    if principal_of(connection).kind != "person":
+        raise NotFound("Nothing here.")
+
+
+seller_only = _person_guard(accounts_model.CUSTOMER)
+grader_only = _person_guard(accounts_model.GRADER)
+store_staff_only = _person_guard(accounts_model.STORE_STAFF)
+customer_service_only = _person_guard(accounts_model.CUSTOMER_SERVICE)
+admin_only = _person_guard(accounts_model.ADMIN)
+staff_only = _person_guard(*accounts_model.STAFF_ROLES)
+channel_key_only = _system_guard("eshop", "resale", "store")
+carrier_key_only = _system_guard("carrier")
+
+
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    return principal_of(request)

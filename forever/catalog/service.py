@@ -1,0 +1,89 @@
+"""Use cases of the catalog: import, search, look-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from forever import clock, db
+from forever.catalog import model
+from forever.catalog.model import Product
+from forever.catalog.tables import Product as ProductRow
+from forever.errors import InvalidInput
+from forever.pagination import check_limit, decode_cursor, encode_cursor
+
+IMPORT_CHUNK = 500
+
+
+def _to_product(row: dict) -> Product:
+    return Product(
+        ref=row["ref"], name=row["name"], category=row["category"], season=row["season"],
+        retail_price=row["retail_price"], color=row["color"] or "",
+        materials=tuple(row["materials"] or ()), sizes=tuple(row["sizes"] or ()),
+    )
+
+
+def _row_values(product: Product) -> dict:
+    return {
+        "ref": product.ref, "name": product.name, "name_key": model.fold(product.name),
+        "category": product.category, "season": product.season,
+        "season_ordinal": model.Season(product.season).ordinal, "retail_price": product.retail_price,
+        "color": product.color, "materials": list(product.materials), "sizes": list(product.sizes),
+        "updated_at": clock.now(),
+    }
+
+
+async def import_products(products: Sequence[Product]) -> int:
+    """Insert or update every product in one transaction: all of them, or none."""
+    async with db.write_transaction():
+        for start in range(0, len(products), IMPORT_CHUNK):
+            chunk = [ProductRow(**_row_values(p)) for p in products[start:start + IMPORT_CHUNK]]
+            await ProductRow.insert(*chunk).on_conflict(
+                target=ProductRow.ref,
+                action="DO UPDATE",
+                values=[ProductRow.name, ProductRow.name_key, ProductRow.category, ProductRow.season,
+                        ProductRow.season_ordinal, ProductRow.retail_price, ProductRow.color,
+                        ProductRow.materials, ProductRow.sizes, ProductRow.updated_at],
+            )
+    return len(products)
+
+
+async def get_products(refs: Iterable[str]) -> dict[str, Product]:
+    """The products with these refs, by ref (unknown refs are simply absent)."""
+    wanted = sorted(set(refs))
+    if not wanted:
+        return {}
+    rows = await ProductRow.select().where(ProductRow.ref.is_in(wanted)).output(load_json=True)
+    return {row["ref"]: _to_product(row) for row in rows}
+
+
+async def search(q: str | None = None, category: str | None = None, season: str | None = None,
+                 limit: int = 20, cursor: str | None = None) -> tuple[list[Product], str | None]:
+    """Products whose name holds every word of `q` (case and accents ignored), by name; keyset pages."""
+    check_limit(limit)
+    query = ProductRow.select()
+    if category is not None:
+        if category not in model.CATEGORIES:
+            raise InvalidInput(f"Unknown category {category!r}.", code="invalid_category",
+                               errors=[{"field": "category", "message": "unknown category"}])
+        query = query.where(ProductRow.category == category)
+    if season is not None:
+        if not model.is_season(season):
+            raise InvalidInput("Seasons look like SS16 or FW24.", code="invalid_season",
+                               errors=[{"field": "season", "message": "expected SS<yy> or FW<yy>"}])
+        query = query.where(ProductRow.season == season)
+    for word in model.fold(q or "").replace("%", " ").replace("_", " ").split():
+        query = query.where(ProductRow.name_key.like(f"%{word}%"))
+    if cursor is not None:
+        name_key, row_id = decode_cursor(cursor, 2)
+        if not isinstance(name_key, str) or not isinstance(row_id, int):
+            decode_cursor("", 2)
+        query = query.where(
+            (ProductRow.name_key > name_key) | ((ProductRow.name_key == name_key) & (ProductRow.id > row_id))
+        )
+    rows = await query.order_by(ProductRow.name_key, ProductRow.id).limit(limit + 1).output(load_json=True)
+    next_cursor = encode_cursor(rows[limit - 1]["name_key"], rows[limit - 1]["id"]) if len(rows) > limit else None
+    return [_to_product(row) for row in rows[:limit]], next_cursor
+
+
+async def count() -> int:
+    return await ProductRow.count()

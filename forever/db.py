@@ -1,0 +1,198 @@
+"""The database engine: which one, how tables are bound to it, and how writes are serialised.
+
+SQLite (the embedded default) runs in WAL mode over a small pool of long-lived connections, because
+Piccolo's stock engine opens a new connection (and thread) for every query. Writes that must not race are
+serialised as DESIGN.md says: on SQLite one in-process lock plus `BEGIN IMMEDIATE`; on PostgreSQL the
+caller locks its parent rows with `lock_rows` (primary-key order) inside the transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import aiosqlite
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 10000",
+)
+
+
+class _LeasedConnection:
+    """A pooled connection handed to Piccolo's transaction; `close()` gives it back instead."""
+
+    def __init__(self, connection: aiosqlite.Connection, engine: PooledSQLiteEngine) -> None:
+        self._connection = connection
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    async def close(self) -> None:
+        await self._engine._release(self._connection)
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine over a pool of WAL-mode connections, one pool per event loop."""
+
+    def __init__(self, path: str, pool_size: int = 4) -> None:
+        super().__init__(path=path, timeout=10.0, check_same_thread=False)
+        self.pool_size = pool_size
+        self._pools: dict[int, asyncio.Queue[aiosqlite.Connection]] = {}
+        self._opened: dict[int, list[aiosqlite.Connection]] = {}
+        self._write_locks: dict[int, asyncio.Lock] = {}
+
+    def write_lock(self) -> asyncio.Lock:
+        """The one in-process writer lock of the running event loop."""
+        loop_id = id(asyncio.get_running_loop())
+        lock = self._write_locks.get(loop_id)
+        if lock is None:
+            lock = self._write_locks[loop_id] = asyncio.Lock()
+        return lock
+
+    async def _open(self) -> aiosqlite.Connection:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        for pragma in SQLITE_PRAGMAS:
+            await connection.execute(pragma)
+        return connection
+
+    async def _acquire(self) -> aiosqlite.Connection:
+        loop_id = id(asyncio.get_running_loop())
+        pool = self._pools.get(loop_id)
+        if pool is None:
+            pool = self._pools[loop_id] = asyncio.Queue()
+            self._opened[loop_id] = []
+        if pool.empty() and len(self._opened[loop_id]) < self.pool_size:
+            connection = await self._open()
+            self._opened[loop_id].append(connection)
+            return connection
+        return await pool.get()
+
+    async def _release(self, connection: aiosqlite.Connection) -> None:
+        if connection.in_transaction:
+            await connection.rollback()
+        self._pools[id(asyncio.get_running_loop())].put_nowait(connection)
+
+    async def get_connection(self) -> Any:
+        return _LeasedConnection(await self._acquire(), self)
+
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
+                                     query_type: str = "generic", table: Any = None) -> Any:
+        connection = await self._acquire()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
+        finally:
+            await self._release(connection)
+
+    async def _run_in_existing_connection(self, connection: Any, query: str, args: list[Any] | None = None,
+                                          query_type: str = "generic", table: Any = None) -> Any:
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+    async def close(self) -> None:
+        """Close every pooled connection of the running loop."""
+        loop_id = id(asyncio.get_running_loop())
+        for connection in self._opened.pop(loop_id, []):
+            await connection.close()
+        self._pools.pop(loop_id, None)
+        self._write_locks.pop(loop_id, None)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `sqlite:///abs/path.sqlite3` or `postgresql://user:pw@host:port/db`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url.removeprefix("sqlite://")
+        if not path or path == "/":
+            raise ValueError(f"no file in database URL {url!r}")
+        return PooledSQLiteEngine(path=path)
+    if parsed.scheme in ("postgresql", "postgres"):
+        return PostgresEngine(config={"dsn": url}, log_queries=False)
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://…")
+
+
+def engine() -> Engine:
+    """The engine every table is bound to now."""
+    from forever import piccolo_conf
+
+    return piccolo_conf.DB
+
+
+def is_sqlite(db: Engine | None = None) -> bool:
+    return isinstance(db or engine(), SQLiteEngine)
+
+
+def bind(db: Engine) -> None:
+    """Point Piccolo's configuration and every table of every app (and Piccolo's own) at `db`."""
+    from piccolo.apps.migrations.tables import Migration
+
+    from forever import piccolo_conf
+
+    piccolo_conf.DB = db
+    Migration._meta.db = db
+    for app_config in piccolo_conf.APP_REGISTRY.app_configs.values():
+        for table in app_config.table_classes:
+            table._meta.db = db
+
+
+async def open_pool(db: Engine) -> None:
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=2, max_size=20)
+
+
+async def close_pool(db: Engine) -> None:
+    if isinstance(db, PostgresEngine):
+        with contextlib.suppress(Exception):
+            await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close()
+
+
+@contextlib.asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction for a use case that writes; nested calls join the outer one.
+
+    On SQLite it takes the process's writer lock and `BEGIN IMMEDIATE`, so two writers never interleave
+    (a deferred transaction fails with `database is locked` under contention, measured). On PostgreSQL
+    the caller must still lock the rows it reads-then-writes (`lock_rows("UPDATE")`, primary-key order).
+    """
+    db = engine()
+    if db.current_transaction.get() is not None:
+        yield
+        return
+    if isinstance(db, PooledSQLiteEngine):
+        async with db.write_lock(), db.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with db.transaction():
+            yield
+
+
+async def migrate() -> None:
+    """Bring the schema of the bound database up to date (idempotent)."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    chatter = io.StringIO()  # Piccolo prints a banner per app; keep it for the error message only
+    with contextlib.redirect_stdout(chatter):
+        response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not response.success:
+        raise RuntimeError(f"migration failed: {response.message}\n{chatter.getvalue()}")
+
+
+async def ping() -> None:
+    """Raise if the database cannot answer."""
+    await engine().run_ddl("SELECT 1")

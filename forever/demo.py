@@ -1,0 +1,70 @@
+"""Demo data: the catalog, the Paris boutiques and a corner, staff, a seller and channel keys (idempotent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from forever.accounts import service as accounts
+from forever.accounts.schemas import AccountCreate
+from forever.catalog import service as catalog
+from forever.catalog.demo_data import demo_products
+from forever.errors import Conflict
+from forever.settings import Settings
+
+DEMO_PASSWORD = "Forever-2026!"
+
+DEMO_STORES = (
+    ("saint-honore", "AMI Saint-Honoré, 354 rue Saint-Honoré, Paris", "FR", "boutique"),
+    ("beaumarchais", "AMI Beaumarchais, 109 boulevard Beaumarchais, Paris", "FR", "boutique"),
+    ("galeries-haussmann", "AMI corner, Galeries Lafayette Haussmann, Paris", "FR", "department_store_corner"),
+)
+
+DEMO_STAFF = (
+    ("grader@forever.demo", "grader", None),
+    ("saint-honore@forever.demo", "store_staff", "saint-honore"),
+    ("beaumarchais@forever.demo", "store_staff", "beaumarchais"),
+    ("service@forever.demo", "customer_service", None),
+    ("admin@forever.demo", "admin", None),
+)
+
+DEMO_SELLER = AccountCreate(
+    email="camille@forever.demo", password=DEMO_PASSWORD, first_name="Camille", last_name="Martin",
+    country="FR", birth_date=dt.date(1991, 4, 12),
+)
+
+DEMO_KEYS = (("eshop", None), ("resale", None), ("store", "saint-honore"), ("store", "beaumarchais"),
+             ("store", "galeries-haussmann"), ("carrier", None))
+
+
+def demo_key(settings: Settings, channel: str, store_code: str | None) -> str:
+    """A demo channel key derived from the instance secret, so reloading the demo prints the same keys."""
+    label = f"demo:{channel}:{store_code or ''}".encode()
+    return f"fek_{channel}_demo_{hmac.new(settings.secret_key, label, hashlib.sha256).hexdigest()[:32]}"
+
+
+async def load_demo(settings: Settings) -> str:
+    """Load everything (again) and return what to print: counts, logins and keys."""
+    count = await catalog.import_products(demo_products())
+    for code, name, country, kind in DEMO_STORES:
+        try:
+            await accounts.add_store(code, name, country, kind)
+        except Conflict:
+            pass
+    for email, role, store in DEMO_STAFF:
+        if not await accounts.account_exists(email):
+            await accounts.create_staff(email, DEMO_PASSWORD, role, store)
+    if not await accounts.account_exists(DEMO_SELLER.email):
+        await accounts.register(DEMO_SELLER)
+    keys = []
+    for channel, store in DEMO_KEYS:
+        key = demo_key(settings, channel, store)
+        await accounts.ensure_api_key(key, channel, store)
+        keys.append(f"  {channel:8} {store or '':20} {key}")
+    logins = "\n".join(f"  {role:16} {email:28} {DEMO_PASSWORD}" for email, role, _ in DEMO_STAFF)
+    return (
+        f"demo catalog: {count} products; stores: {', '.join(code for code, *_ in DEMO_STORES)}\n"
+        f"demo logins (e-mail / password):\n  {'seller':16} {DEMO_SELLER.email:28} {DEMO_PASSWORD}\n{logins}\n"
+        f"demo channel keys (Authorization: Bearer <key>):\n" + "\n".join(keys)
+    )

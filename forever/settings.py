@@ -1,0 +1,70 @@
+"""Every environment variable the service reads, read once."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one running service (or one test)."""
+
+    data_dir: Path
+    database_url: str
+    secret_key: bytes = field(repr=False)
+    token_ttl_hours: int = 12
+    login_failures_per_email: int = 5
+    login_failures_per_address: int = 30
+    login_window_minutes: int = 15
+    pricing_grid_path: Path = PACKAGE_ROOT / "tradein" / "pricing_grid.toml"
+    max_body_bytes: int = 26 * 1024 * 1024
+    secure_cookies: bool = False
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from FOREVER_* variables, with the embedded SQLite default."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("FOREVER_DATA_DIR", str(REPO_ROOT / "var"))).resolve()
+        database_url = env.get("FOREVER_DATABASE_URL") or f"sqlite:///{data_dir / 'forever.sqlite3'}"
+        settings = cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=_secret_key(env.get("FOREVER_SECRET_KEY"), data_dir),
+            token_ttl_hours=int(env.get("FOREVER_TOKEN_TTL_HOURS", "12")),
+            secure_cookies=env.get("FOREVER_SECURE_COOKIES", "0") == "1",
+            debug=env.get("FOREVER_DEBUG", "0") == "1",
+        )
+        if "FOREVER_PRICING_GRID" in env:
+            settings = replace(settings, pricing_grid_path=Path(env["FOREVER_PRICING_GRID"]).resolve())
+        return settings
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+def _secret_key(configured: str | None, data_dir: Path) -> bytes:
+    """The configured key, or one generated once and kept under the data directory for development."""
+    if configured:
+        return configured.encode()
+    key_file = data_dir / "secret.key"
+    if not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip().encode()
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings.from_env()

@@ -1,0 +1,5 @@
+"""HTML pages (Jinja + htmx), one module per user; thin."""
+
+from litestar import Router
+
+web_router = Router(path="/", route_handlers=[])

@@ -1,0 +1,68 @@
+"""The app over HTTP (in process, with its lifespan), on each backend."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from forever import clock
+from forever.app import create_app
+from forever.settings import Settings
+
+PASSWORD = "Correct-horse-9"
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app, whose lifespan runs on the test's own event loop.
+
+    (Litestar's AsyncTestClient runs the app on another loop, which a pooled PostgreSQL connection refuses
+    when the test also calls a service directly.)
+    """
+    app = create_app(settings)
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        # Entered and left in one task: the lifespan's cancel scopes require it.
+        async with app.lifespan():
+            started.set()
+            await stopping.wait()
+
+    lifespan = asyncio.create_task(run_lifespan())
+    await started.wait()
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
+        yield test_client
+    stopping.set()
+    await lifespan
+
+
+@pytest.fixture(autouse=True)
+def released_clock() -> Any:
+    yield
+    clock.set_now(None)
+
+
+async def sign_up(client: httpx.AsyncClient, email: str, *, country: str = "FR",
+                  birth_date: str = "1990-05-17") -> str:
+    """Register a seller and return their bearer token."""
+    response = await client.post("/api/v1/accounts", json={
+        "email": email, "password": PASSWORD, "first_name": "Léa", "last_name": "Dupont",
+        "country": country, "birth_date": birth_date,
+    })
+    assert response.status_code == 201, response.text
+    return await sign_in(client, email)
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,91 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite and on a PostgreSQL server this run starts.
+
+`database` is parametrised, so every test that asks for it (directly or through `app_client`) runs on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+# Anything imported from `forever` before a test binds its own database must not touch the work tree.
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="forever-tests-"))
+os.environ["FOREVER_DATA_DIR"] = str(_SESSION_DIR / "default")
+os.environ.pop("FOREVER_DATABASE_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pgcluster import PostgresCluster  # noqa: E402
+
+from forever import db  # noqa: E402
+from forever.settings import Settings  # noqa: E402
+
+BACKENDS = ("sqlite", "postgres")
+
+
+async def _migrate(url: str) -> None:
+    engine = db.make_engine(url)
+    db.bind(engine)
+    await db.open_pool(engine)
+    try:
+        await db.migrate()
+    finally:
+        await db.close_pool(engine)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template() -> Path:
+    """A migrated SQLite file, copied for each test."""
+    path = _SESSION_DIR / "template.sqlite3"
+    asyncio.run(_migrate(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server for the whole run, with a migrated template database."""
+    cluster = PostgresCluster().start()
+    cluster.create_database("forever_template")
+    asyncio.run(_migrate(cluster.url("forever_template")))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, migrated database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "forever.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    cluster.create_database(name, template="forever_template")
+    yield cluster.url(name)
+    cluster.drop_database(name)
+
+
+@pytest.fixture
+def settings(database: str, tmp_path: Path) -> Settings:
+    """Settings of one test: its own database and data directory."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    return Settings(data_dir=data_dir, database_url=database, secret_key=b"test-secret-key")
+
+
+@pytest.fixture
+async def bound_database(settings: Settings) -> AsyncIterator[Settings]:
+    """The test's database bound to every table, for calling services directly."""
+    engine = db.make_engine(settings.database_url)
+    db.bind(engine)
+    await db.open_pool(engine)
+    yield settings
+    await db.close_pool(engine)
