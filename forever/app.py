@@ -23,7 +23,7 @@ from litestar.template.config import TemplateConfig
 from forever import db, errors
 from forever.api import api_router, health_router
 from forever.auth import authentication_middleware, provide_principal
-from forever.settings import Settings, get_settings
+from forever.settings import Settings, get_settings, use_settings
 from forever.web import web_router
 
 log = logging.getLogger("forever")
@@ -119,6 +119,7 @@ def _unexpected_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> Litestar:
     """The application for `settings` (default: the environment's)."""
     settings = settings or get_settings()
+    use_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 from collections.abc import Mapping
@@ -64,7 +63,18 @@ def _secret_key(configured: str | None, data_dir: Path) -> bytes:
     return key_file.read_text().strip().encode()
 
 
-@functools.cache
+_in_force: Settings | None = None
+
+
 def get_settings() -> Settings:
-    """The process-wide settings, read from the environment on first use."""
-    return Settings.from_env()
+    """The settings in force: those the app was created with, else the environment's (read once)."""
+    global _in_force
+    if _in_force is None:
+        _in_force = Settings.from_env()
+    return _in_force
+
+
+def use_settings(settings: Settings) -> None:
+    """Put `settings` in force for the whole process (create_app does this)."""
+    global _in_force
+    _in_force = settings

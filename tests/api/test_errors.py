@@ -1,0 +1,86 @@
+"""Every error is problem+json with a stable code, the framework's own included; nothing leaks."""
+
+from dataclasses import replace
+
+import httpx
+import pytest
+from litestar import get
+
+from forever.app import create_app
+
+
+def assert_problem(response, status, code):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert {"type", "title", "status", "detail", "code"} <= set(body)
+    assert body["status"] == status and body["code"] == code
+    return body
+
+
+async def test_health_and_ping(client):
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    assert (await client.get("/api/v1/health")).json() == {"status": "ok"}
+    assert (await client.get("/api/v1/ping")).json() == {"pong": True}
+
+
+async def test_unknown_route_is_404(client):
+    assert_problem(await client.get("/api/v1/nowhere"), 404, "not_found")
+
+
+async def test_wrong_method_is_405(client):
+    assert_problem(await client.delete("/api/v1/quotes"), 405, "method_not_allowed")
+
+
+async def test_malformed_json_is_400(client):
+    for body in (b'{"email": ', b"not json", b"\xff\xfe", b""):
+        response = await client.post("/api/v1/accounts", content=body,
+                                      headers={"content-type": "application/json"})
+        assert response.status_code in (400, 422), body
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_wrong_types_and_unknown_fields_are_422_with_the_field(client):
+    body = assert_problem(await client.post("/api/v1/auth/login", json={"email": 5, "password": "x"}),
+                          422, "validation_error")
+    assert body["errors"][0]["field"] == "email"
+    body = assert_problem(await client.post("/api/v1/auth/login",
+                                            json={"email": "a@b.fr", "password": "x", "admin": True}),
+                          422, "validation_error")
+    assert "admin" in body["errors"][0]["message"]
+
+
+async def test_a_body_over_the_limit_is_413(settings):
+    app = create_app(replace(settings, max_body_bytes=2_000))
+    async with app.lifespan():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            response = await client.post("/api/v1/auth/login", content=b'{"email": "' + b"a" * 5_000 + b'"}',
+                                         headers={"content-type": "application/json"})
+    assert_problem(response, 413, "payload_too_large")
+
+
+async def test_an_unexpected_error_is_500_without_a_traceback(settings):
+    @get("/api/v1/boom", sync_to_thread=False)
+    def boom() -> None:
+        raise RuntimeError("secret internals: /etc/passwd")
+
+    app = create_app(settings)
+    app.register(boom)
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/api/v1/boom")
+    body = assert_problem(response, 500, "internal_error")
+    assert "secret" not in response.text and "Traceback" not in response.text
+    assert "RuntimeError" not in body["detail"]
+
+
+@pytest.mark.parametrize("path", ["/schema/openapi.json"])
+async def test_openapi_document_lists_the_contract(client, path):
+    document = (await client.get(path)).json()
+    assert document["openapi"].startswith("3.1")
+    paths = document["paths"]
+    for expected in ("/api/v1/accounts", "/api/v1/auth/login", "/api/v1/me", "/api/v1/catalog/products",
+                     "/api/v1/quotes", "/api/v1/quotes/{quote_id}", "/health"):
+        assert expected in paths, expected
+    assert (await client.get("/schema")).status_code == 200
