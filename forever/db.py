@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,15 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True when a write failed on a unique constraint (a concurrent writer got there first)."""
+    import asyncpg
+
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
 
 
 async def migrate() -> None:

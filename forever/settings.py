@@ -25,6 +25,9 @@ class Settings:
     login_window_minutes: int = 15
     pricing_grid_path: Path = PACKAGE_ROOT / "tradein" / "pricing_grid.toml"
     max_body_bytes: int = 26 * 1024 * 1024
+    # Argon2id cost: RFC 9106's second recommended option by default (64 MiB, 3 passes).
+    argon2_memory_kib: int = 65536
+    argon2_time_cost: int = 3
     secure_cookies: bool = False
     debug: bool = False
 
@@ -39,6 +42,8 @@ class Settings:
             database_url=database_url,
             secret_key=_secret_key(env.get("FOREVER_SECRET_KEY"), data_dir),
             token_ttl_hours=int(env.get("FOREVER_TOKEN_TTL_HOURS", "12")),
+            argon2_memory_kib=int(env.get("FOREVER_ARGON2_MEMORY_KIB", "65536")),
+            argon2_time_cost=int(env.get("FOREVER_ARGON2_TIME_COST", "3")),
             secure_cookies=env.get("FOREVER_SECURE_COOKIES", "0") == "1",
             debug=env.get("FOREVER_DEBUG", "0") == "1",
         )

@@ -19,10 +19,19 @@ from forever.accounts.tables import ApiKey, AuthToken, LoginFailure, Store
 from forever.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from forever.settings import Settings, get_settings
 
-_hasher = PasswordHasher()
 API_KEY_PREFIX = "fek_"
-# Verified against when the e-mail is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-1!")
+_hashers: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The Argon2id hasher of the settings in force, and a hash to verify against when the e-mail is unknown
+    (so that an unknown e-mail and a wrong password take the same time)."""
+    settings = get_settings()
+    cost = (settings.argon2_memory_kib, settings.argon2_time_cost)
+    if cost not in _hashers:
+        hasher = PasswordHasher(memory_cost=cost[0], time_cost=cost[1])
+        _hashers[cost] = (hasher, hasher.hash("not-a-real-password-1!"))
+    return _hashers[cost]
 
 
 def _digest(secret: str) -> str:
@@ -30,12 +39,12 @@ def _digest(secret: str) -> str:
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(_hasher()[0].hash, password)
 
 
 async def _password_matches(password_hash: str, password: str) -> bool:
     try:
-        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+        return await asyncio.to_thread(_hasher()[0].verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -87,17 +96,28 @@ async def register(data: AccountCreate) -> Account:
     if clock.age_on(data.birth_date, today) < model.MINIMUM_AGE:
         raise InvalidInput("AMI For Ever is open to people aged 18 and over.", code="minor")
     password_hash = await hash_password(data.password)
-    async with db.write_transaction():
-        if await AccountRow.exists().where(AccountRow.email == email):
-            raise Conflict("An account already uses this e-mail address.", code="email_taken")
-        row = {
-            "id": uuid.uuid4(), "email": email, "password_hash": password_hash,
-            "first_name": data.first_name.strip(), "last_name": data.last_name.strip(),
-            "country": country, "birth_date": data.birth_date, "role": model.CUSTOMER,
-            "created_at": clock.now(),
-        }
-        await AccountRow.insert(AccountRow(**row))
+    row = {
+        "id": uuid.uuid4(), "email": email, "password_hash": password_hash,
+        "first_name": data.first_name.strip(), "last_name": data.last_name.strip(),
+        "country": country, "birth_date": data.birth_date, "role": model.CUSTOMER,
+        "created_at": clock.now(),
+    }
+    await _insert_account(row)
     return _to_account(row)
+
+
+async def _insert_account(row: dict) -> None:
+    """Insert an account; its e-mail being taken, even by a concurrent sign-up, is `email_taken`."""
+    taken = Conflict("An account already uses this e-mail address.", code="email_taken")
+    try:
+        async with db.write_transaction():
+            if await AccountRow.exists().where(AccountRow.email == row["email"]):
+                raise taken
+            await AccountRow.insert(AccountRow(**row))
+    except Exception as exc:
+        if db.is_unique_violation(exc):
+            raise taken from None
+        raise
 
 
 async def login(email: str, password: str, address: str, settings: Settings | None = None) -> Session:
@@ -115,7 +135,7 @@ async def login(email: str, password: str, address: str, settings: Settings | No
                               headers={"Retry-After": str(settings.login_window_minutes * 60)})
     row = await AccountRow.select(AccountRow.id, AccountRow.password_hash, AccountRow.role).where(
         AccountRow.email == email).first()
-    matches = await _password_matches(row["password_hash"] if row else _DUMMY_HASH, password)
+    matches = await _password_matches(row["password_hash"] if row else _hasher()[1], password)
     if row is None or not matches:
         async with db.write_transaction():
             await LoginFailure.insert(LoginFailure(email=email, address=address[:64], failed_at=now))
@@ -201,15 +221,12 @@ async def create_staff(email: str, password: str, role: str, store_code: str | N
         raise InvalidInput("Store staff need a store (--store CODE).", code="store_required")
     store_id = await _store_id(store_code)
     password_hash = await hash_password(password)
-    async with db.write_transaction():
-        if await AccountRow.exists().where(AccountRow.email == email):
-            raise Conflict("An account already uses this e-mail address.", code="email_taken")
-        row = {
-            "id": uuid.uuid4(), "email": email, "password_hash": password_hash, "first_name": "",
-            "last_name": "", "country": "FR", "birth_date": None, "role": role, "store": store_id,
-            "created_at": clock.now(),
-        }
-        await AccountRow.insert(AccountRow(**row))
+    row = {
+        "id": uuid.uuid4(), "email": email, "password_hash": password_hash, "first_name": "",
+        "last_name": "", "country": "FR", "birth_date": None, "role": role, "store": store_id,
+        "created_at": clock.now(),
+    }
+    await _insert_account(row)
     return _to_account(row, store_code)
 
 

@@ -119,3 +119,14 @@ async def test_a_staff_role_cannot_use_seller_endpoints_and_sees_404(client):
     assert (await client.get("/api/v1/quotes", headers=bearer(key))).status_code == 404
     assert (await client.get("/api/v1/quotes")).status_code == 401
     assert (await client.get("/api/v1/quotes", headers=bearer("made-up"))).status_code == 401
+
+
+async def test_concurrent_sign_ups_with_one_email_make_one_account(client):
+    import asyncio
+
+    responses = await asyncio.gather(*(
+        client.post("/api/v1/accounts", json=account("race@example.com", first_name=f"N{i}")) for i in range(8)
+    ))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * 7, [r.text for r in responses]
+    assert all(r.json()["code"] == "email_taken" for r in responses if r.status_code == 409)

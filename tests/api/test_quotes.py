@@ -169,3 +169,16 @@ async def test_the_sellers_quotes_are_listed_newest_first_in_pages(client, selle
                                headers=bearer(seller))).json()
     assert [q["id"] for q in second["items"]] == [ids[0]]
     assert second["next_cursor"] is None
+
+
+async def test_concurrent_quotes_are_all_stored(client, seller):
+    import asyncio
+
+    responses = await asyncio.gather(*(
+        client.post("/api/v1/quotes", headers=bearer(seller), json={"items": [line("SW-SS24"), line("COAT-SS16")]})
+        for _ in range(40)
+    ))
+    assert [r.status_code for r in responses] == [201] * 40
+    listed = (await client.get("/api/v1/quotes?limit=100", headers=bearer(seller))).json()["items"]
+    assert {q["id"] for q in listed} == {r.json()["id"] for r in responses}
+    assert all(q["piece_count"] == 2 for q in listed)
