@@ -19,14 +19,15 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(list(values))).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
-    """The sort key a cursor carries; a cursor we did not make is 422 `invalid_cursor`."""
+def decode_cursor(cursor: str, types: tuple[type, ...]) -> list[Any]:
+    """The sort key a cursor carries, one value of each of `types`; any other cursor is 422 `invalid_cursor`."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = msgspec.json.decode(raw)
     except (binascii.Error, ValueError, msgspec.DecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != arity:
+    if (not isinstance(values, list) or len(values) != len(types)
+            or not all(type(value) is kind for value, kind in zip(values, types, strict=True))):
         raise InvalidInput("That cursor is not one this list gave out.", code="invalid_cursor",
                            errors=[{"field": "cursor", "message": "unknown cursor"}])
     return values

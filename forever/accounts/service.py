@@ -139,6 +139,7 @@ async def login(email: str, password: str, address: str, settings: Settings | No
     if row is None or not matches:
         async with db.write_transaction():
             await LoginFailure.insert(LoginFailure(email=email, address=address[:64], failed_at=now))
+            await LoginFailure.delete().where(LoginFailure.failed_at < since)  # only the window counts
         raise NotAuthenticated("Wrong e-mail or password.", code="invalid_credentials")
     token = secrets.token_urlsafe(32)
     expires_at = now + dt.timedelta(hours=settings.token_ttl_hours)

@@ -74,9 +74,7 @@ async def search(q: str | None = None, category: str | None = None, season: str 
     for word in model.fold(q or "").replace("%", " ").replace("_", " ").split():
         query = query.where(ProductRow.name_key.like(f"%{word}%"))
     if cursor is not None:
-        name_key, row_id = decode_cursor(cursor, 2)
-        if not isinstance(name_key, str) or not isinstance(row_id, int):
-            decode_cursor("", 2)
+        name_key, row_id = decode_cursor(cursor, (str, int))
         query = query.where(
             (ProductRow.name_key > name_key) | ((ProductRow.name_key == name_key) & (ProductRow.id > row_id))
         )

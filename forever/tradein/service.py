@@ -134,7 +134,7 @@ async def list_quotes(account_id: str, limit: int = 20, cursor: str | None = Non
     check_limit(limit)
     query = QuoteRow.select().where(QuoteRow.account == uuid.UUID(account_id))
     if cursor is not None:
-        created_at, quote_id = decode_cursor(cursor, 2)
+        created_at, quote_id = decode_cursor(cursor, (str, str))
         try:
             after = dt.datetime.fromisoformat(created_at)
             after_id = uuid.UUID(quote_id)

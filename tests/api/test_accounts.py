@@ -130,3 +130,28 @@ async def test_concurrent_sign_ups_with_one_email_make_one_account(client):
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * 7, [r.text for r in responses]
     assert all(r.json()["code"] == "email_taken" for r in responses if r.status_code == 409)
+
+
+async def test_login_attempts_are_rate_limited_per_address(client, settings):
+    from dataclasses import replace
+
+    from forever.settings import use_settings
+
+    use_settings(replace(settings, login_failures_per_address=6))
+    await sign_up(client, "victim@example.com")
+    for i in range(6):
+        response = await client.post("/api/v1/auth/login", json={"email": f"spray{i}@example.com", "password": "x"})
+        assert response.status_code == 401
+    # The same address is now refused even with a right password for another account.
+    blocked = await client.post("/api/v1/auth/login", json={"email": "victim@example.com", "password": PASSWORD})
+    assert blocked.status_code == 429
+
+
+async def test_old_failures_stop_counting(client):
+    clock.set_now(dt.datetime(2026, 11, 22, 9, 0))
+    await sign_up(client, "patient@example.com")
+    for _ in range(5):
+        await client.post("/api/v1/auth/login", json={"email": "patient@example.com", "password": "x"})
+    clock.set_now(dt.datetime(2026, 11, 22, 9, 16))
+    assert (await client.post("/api/v1/auth/login",
+                              json={"email": "patient@example.com", "password": PASSWORD})).status_code == 200
