@@ -58,7 +58,7 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 
 def _person_guard(*roles: str):
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if principal.kind != "person" or principal.role not in roles:
             raise NotFound("Nothing here.")
@@ -68,7 +68,7 @@ def _person_guard(*roles: str):
 
 
 def _system_guard(*channels: str):
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if principal.kind != "system" or principal.channel not in channels:
             raise NotFound("Nothing here.")
@@ -77,7 +77,7 @@ def _system_guard(*channels: str):
     return guard
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Any person with a live token."""
     if principal_of(connection).kind != "person":
         raise NotFound("Nothing here.")

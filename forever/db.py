@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import sqlite3
 from collections.abc import AsyncIterator
@@ -94,15 +95,14 @@ class PooledSQLiteEngine(SQLiteEngine):
                                      query_type: str = "generic", table: Any = None) -> Any:
         connection = await self._acquire()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+            # One hop to the connection's thread (execute + fetch + close would be three).
+            return await connection.execute_fetchall(query, args or [])
         finally:
             await self._release(connection)
 
     async def _run_in_existing_connection(self, connection: Any, query: str, args: list[Any] | None = None,
                                           query_type: str = "generic", table: Any = None) -> Any:
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        return await connection.execute_fetchall(query, args or [])
 
     async def close(self) -> None:
         """Close every pooled connection of the running loop."""
@@ -181,6 +181,38 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+@functools.cache
+def _placeholders(sql: str, sqlite: bool) -> str:
+    """`{}` placeholders as the driver wants them: `?` for SQLite, `$1, $2, …` for PostgreSQL."""
+    if sqlite:
+        return sql.replace("{}", "?")
+    parts = sql.split("{}")
+    return "".join(part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, 1))
+
+
+async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run one SQL statement written with `{}` placeholders, in the current transaction if there is one.
+
+    For the few statements on a hot path: Piccolo's query builder and its QueryString cost more than the
+    database itself there (profiled with bench/quotes.py). Values go through the same adapters as Piccolo's.
+    """
+    db = engine()
+    transaction = db.current_transaction.get()
+    if isinstance(db, PooledSQLiteEngine):
+        query = _placeholders(sql, True)
+        if transaction is not None:
+            return await db._run_in_existing_connection(transaction.connection, query, list(args))
+        return await db._run_in_new_connection(query, list(args))
+    query = _placeholders(sql, False)
+    if transaction is not None:
+        rows = await transaction.connection.fetch(query, *args)
+    elif db.pool is not None:
+        rows = await db._run_in_pool(query, args)
+    else:
+        rows = await db._run_in_new_connection(query, args)
+    return [dict(row) for row in rows]
 
 
 def is_unique_violation(exc: BaseException) -> bool:

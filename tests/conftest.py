@@ -92,3 +92,9 @@ async def bound_database(settings: Settings) -> AsyncIterator[Settings]:
     await db.open_pool(engine)
     yield settings
     await db.close_pool(engine)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync driver keeps an event loop running in this thread until the
+    session ends, and the database fixtures need `asyncio.run`."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -58,3 +58,5 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     store_kind: str | None = None
     channel: str | None = None
     api_key_id: int | None = None
+    country: str | None = None
+    birth_date: dt.date | None = None

@@ -20,7 +20,7 @@ class QuotePage(Output):
 
 @post("/quotes", tags=["trade-in"], guards=[seller_only], summary="Get a locked trade-in offer")
 async def create_quote(principal: NamedDependency[Principal], data: JSONBody[QuoteCreate]) -> Quote:
-    return await service.create_quote(principal.account_id, data)
+    return await service.create_quote(principal, data)
 
 
 @get("/quotes", tags=["trade-in"], guards=[seller_only], summary="The seller's quotes, newest first")

@@ -2,4 +2,7 @@
 
 from litestar import Router
 
-web_router = Router(path="/", route_handlers=[])
+from forever.web import seller
+from forever.web.pages import EXCEPTION_HANDLERS
+
+web_router = Router(path="/", route_handlers=[*seller.handlers], exception_handlers=EXCEPTION_HANDLERS)

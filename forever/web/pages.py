@@ -1,0 +1,112 @@
+"""What every HTML page shares: rendering with the formatting helpers, redirects, and error pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from litestar import MediaType, Request, Response
+from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from forever import errors
+from forever.web import formatting, wording
+
+log = logging.getLogger("forever.web")
+
+COMMON_CONTEXT: dict[str, Any] = {
+    **formatting.HELPERS,
+    "category_label": wording.category_label,
+    "season_label": wording.season_label,
+    "reason_text": wording.reason_text,
+    "conditions": wording.CONDITION_TEXTS,
+}
+
+
+def render(template: str, *, status: int = 200, cookies: list[Cookie] | None = None,
+           headers: dict[str, str] | None = None, **context: Any) -> Template:
+    """A page (or an htmx fragment) with the helpers every template may use."""
+    return Template(template, context={**COMMON_CONTEXT, **context}, status_code=status,
+                    cookies=cookies, headers=headers, media_type=MediaType.HTML)
+
+
+def see_other(path: str, cookies: list[Cookie] | None = None) -> Redirect:
+    """303 after a form post, so reloading the next page does not post again."""
+    return Redirect(path, status_code=HTTP_303_SEE_OTHER, cookies=cookies)
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to return to after signing in; anything pointing off-site becomes `default`."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def _back_after_sign_in(request: Request[Any, Any, Any]) -> str:
+    """The page to come back to: this one, or for a form or an htmx fragment, the page it came from."""
+    if request.method == "GET" and not is_htmx(request):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    came_from = urlsplit(request.headers.get("hx-current-url") or request.headers.get("referer") or "")
+    if came_from.netloc not in ("", request.url.netloc) or not came_from.path:
+        return "/"
+    return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+
+
+def _sign_in_first(request: Request[Any, Any, Any], _: errors.NotAuthenticated) -> Response:
+    target = f"/signin?next={quote(safe_next(_back_after_sign_in(request), '/'), safe='')}"
+    if is_htmx(request):
+        # htmx would swap the sign-in page into a fragment; make it load the whole page instead.
+        return Response(content="", status_code=401, headers={"HX-Redirect": target})
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+
+
+def _error_page(status: int, title: str, message: str) -> Template:
+    return render("error.html", status=status, code=status, title=title, message=message)
+
+
+def _not_found(_: Request[Any, Any, Any], __: errors.NotFound) -> Template:
+    return _error_page(404, "Page not found", "There is nothing here, or it belongs to someone else.")
+
+
+_STATUS_OF = {errors.InvalidInput: 422, errors.Conflict: 409, errors.TooManyRequests: 429, errors.Unavailable: 503}
+
+
+def _domain_error(_: Request[Any, Any, Any], exc: errors.DomainError) -> Template:
+    status = next((code for cls, code in _STATUS_OF.items() if isinstance(exc, cls)), 400)
+    return _error_page(status, "That did not work", exc.detail)
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Template:
+    if isinstance(exc, PermissionDeniedException):
+        return _error_page(403, "This form has expired",
+                           "For your security, forms expire. Go back, reload the page and try again.")
+    if isinstance(exc, ValidationException):
+        return _error_page(400, "That address is not right", "Some part of the address could not be read.")
+    return _error_page(exc.status_code, "That did not work", str(exc.detail))
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Template:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_page(500, "Something went wrong on our side",
+                       "It has been logged. Please try again in a moment.")
+
+
+# Pages answer with pages: the JSON API's problem documents would mean nothing to a person.
+EXCEPTION_HANDLERS = {
+    errors.NotAuthenticated: _sign_in_first,
+    errors.NotFound: _not_found,
+    errors.DomainError: _domain_error,
+    ValidationException: _http_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}
