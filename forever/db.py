@@ -13,7 +13,8 @@ import contextlib
 import functools
 import io
 import sqlite3
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,6 +30,41 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 10000",
 )
+
+
+Statement = tuple[str, Sequence[Any]]
+
+
+class _WriteQueue:
+    """Batches waiting for the next group commit of one event loop."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Sequence[Statement], asyncio.Future[None]]] = []
+        self.flushing = False
+
+
+def _apply_group(connection: sqlite3.Connection, batches: list[Sequence[Statement]]) -> list[Exception | None]:
+    """On the connection's thread: every batch in one immediate transaction, each in its own savepoint."""
+    outcomes: list[Exception | None] = []
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for statements in batches:
+            connection.execute("SAVEPOINT batch")
+            try:
+                for sql, args in statements:
+                    connection.execute(sql, args)
+            except Exception as exc:
+                connection.execute("ROLLBACK TO batch")
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+            connection.execute("RELEASE batch")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 class _LeasedConnection:
@@ -54,6 +90,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._pools: dict[int, asyncio.Queue[aiosqlite.Connection]] = {}
         self._opened: dict[int, list[aiosqlite.Connection]] = {}
         self._write_locks: dict[int, asyncio.Lock] = {}
+        self._groups: dict[int, _WriteQueue] = {}
+        self._readers: dict[int, sqlite3.Connection] = {}
 
     def write_lock(self) -> asyncio.Lock:
         """The one in-process writer lock of the running event loop."""
@@ -91,6 +129,23 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def get_connection(self) -> Any:
         return _LeasedConnection(await self._acquire(), self)
 
+    def read_now(self, query: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        """Run a short read on the calling (event loop) thread, on a connection of its own.
+
+        A hand-off to a connection's thread costs about 0.3 ms of CPU (measured), an indexed look-up in
+        WAL mode a few microseconds and never waits for writers: the hot look-ups (a bearer token, a few
+        products) are cheaper run in place. Never for scans or anything that might wait on a lock.
+        """
+        reader = self._readers.get(threading.get_ident())
+        if reader is None:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            reader = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0.25})
+            reader.row_factory = dict_factory
+            for pragma in SQLITE_PRAGMAS:
+                reader.execute(pragma)
+            self._readers[threading.get_ident()] = reader
+        return reader.execute(query, args).fetchall()
+
     async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
                                      query_type: str = "generic", table: Any = None) -> Any:
         connection = await self._acquire()
@@ -104,11 +159,55 @@ class PooledSQLiteEngine(SQLiteEngine):
                                           query_type: str = "generic", table: Any = None) -> Any:
         return await connection.execute_fetchall(query, args or [])
 
+    async def write_group(self, statements: Sequence[Statement]) -> None:
+        """Commit `statements` atomically, grouped with the other batches waiting at this moment.
+
+        Group commit: while one group is being written, new batches queue up; the next group writes them all
+        in one `BEGIN IMMEDIATE … COMMIT` on the connection's thread, each batch inside its own savepoint so
+        one failing batch fails alone. One thread hop and one commit for many requests, instead of four hops
+        each under the writer lock (bench/quotes.py: the lock, not the CPU, was the bottleneck).
+        """
+        loop = asyncio.get_running_loop()
+        queue = self._groups.setdefault(id(loop), _WriteQueue())
+        done = loop.create_future()
+        queue.pending.append((statements, done))
+        if not queue.flushing:
+            queue.flushing = True
+            loop.create_task(self._flush(queue))
+        await done
+
+    async def _flush(self, queue: _WriteQueue) -> None:
+        try:
+            while queue.pending:
+                group, queue.pending = queue.pending, []
+                try:
+                    async with self.write_lock():
+                        connection = await self._acquire()
+                        try:
+                            outcomes = await connection._execute(
+                                _apply_group, connection._conn, [statements for statements, _ in group])
+                        finally:
+                            await self._release(connection)
+                except Exception as exc:  # the whole group failed (e.g. the disk): every batch hears it
+                    outcomes = [exc] * len(group)
+                for (_, done), outcome in zip(group, outcomes, strict=True):
+                    if done.done():
+                        continue
+                    if outcome is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(outcome)
+        finally:
+            queue.flushing = False
+
     async def close(self) -> None:
         """Close every pooled connection of the running loop."""
         loop_id = id(asyncio.get_running_loop())
         for connection in self._opened.pop(loop_id, []):
             await connection.close()
+        reader = self._readers.pop(threading.get_ident(), None)
+        if reader is not None:
+            reader.close()
         self._pools.pop(loop_id, None)
         self._write_locks.pop(loop_id, None)
 
@@ -197,14 +296,17 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
 
     For the few statements on a hot path: Piccolo's query builder and its QueryString cost more than the
     database itself there (profiled with bench/quotes.py). Values go through the same adapters as Piccolo's.
+    Outside a transaction it only reads (on SQLite, in place: see `PooledSQLiteEngine.read_now`).
     """
     db = engine()
     transaction = db.current_transaction.get()
+    if transaction is None and not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+        raise ValueError("outside a transaction, fetch() only reads: write with write_batch()")
     if isinstance(db, PooledSQLiteEngine):
         query = _placeholders(sql, True)
         if transaction is not None:
             return await db._run_in_existing_connection(transaction.connection, query, list(args))
-        return await db._run_in_new_connection(query, list(args))
+        return db.read_now(query, args)
     query = _placeholders(sql, False)
     if transaction is not None:
         rows = await transaction.connection.fetch(query, *args)
@@ -213,6 +315,27 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     else:
         rows = await db._run_in_new_connection(query, args)
     return [dict(row) for row in rows]
+
+
+async def write_batch(*statements: tuple[str, Sequence[Any]]) -> None:
+    """Run insert/update statements (with `{}` placeholders) atomically, all or none.
+
+    For writes that need no read inside the transaction (a new quote and its lines). On SQLite they join a
+    group commit; on PostgreSQL they run in one transaction of their own; inside an open transaction they
+    simply run there.
+    """
+    db = engine()
+    sqlite = isinstance(db, PooledSQLiteEngine)
+    compiled = [(_placeholders(sql, sqlite), list(args)) for sql, args in statements]
+    if db.current_transaction.get() is not None:
+        for sql, args in statements:
+            await fetch(sql, *args)
+    elif sqlite:
+        await db.write_group(compiled)
+    else:
+        async with db.transaction() as transaction:
+            for sql, args in compiled:
+                await transaction.connection.execute(sql, *args)
 
 
 def is_unique_violation(exc: BaseException) -> bool:

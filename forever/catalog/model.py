@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Literal
@@ -29,17 +30,21 @@ Condition = Literal["new_with_tags", "excellent", "very_good", "worn", "damaged"
 SEASON_PATTERN = re.compile(r"^(SS|FW)([0-9]{2})$")
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_season(code: str) -> tuple[int, int]:
+    match = SEASON_PATTERN.match(code)
+    if not match:
+        raise ValueError(f"not a season: {code!r} (expected SS<yy> or FW<yy>)")
+    return (0 if match.group(1) == "SS" else 1), 2000 + int(match.group(2))
+
+
 class Season:
     """A collection: SS<yy> (spring-summer, first half) or FW<yy> (fall-winter, second half)."""
 
     __slots__ = ("half", "year")
 
     def __init__(self, code: str) -> None:
-        match = SEASON_PATTERN.match(code)
-        if not match:
-            raise ValueError(f"not a season: {code!r} (expected SS<yy> or FW<yy>)")
-        self.half = 0 if match.group(1) == "SS" else 1
-        self.year = 2000 + int(match.group(2))
+        self.half, self.year = _parse_season(code)
 
     @property
     def code(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 
 import msgspec
@@ -43,6 +44,7 @@ def _row_values(product: Product) -> dict:
 
 async def import_products(products: Sequence[Product]) -> int:
     """Insert or update every product in one transaction: all of them, or none."""
+    _forget_cached()
     async with db.write_transaction():
         for start in range(0, len(products), IMPORT_CHUNK):
             chunk = [ProductRow(**_row_values(p)) for p in products[start:start + IMPORT_CHUNK]]
@@ -53,18 +55,53 @@ async def import_products(products: Sequence[Product]) -> int:
                         ProductRow.season_ordinal, ProductRow.retail_price, ProductRow.color,
                         ProductRow.materials, ProductRow.sizes, ProductRow.updated_at],
             )
+    _forget_cached()
     return len(products)
+
+
+# Quotes read products by ref on every request; the catalog changes only by import. Each process keeps
+# what it read for CACHE_SECONDS (per database), so an import made by another process (the CLI) is seen
+# within that time; an import in this process is seen at once.
+CACHE_SECONDS = 30.0
+CACHE_MAX_ENTRIES = 200_000
+_cache: dict[str, tuple[float, Product | None]] = {}
+_cache_engine: list[object] = [None]  # the engine whose rows `_cache` holds
+
+
+def _forget_cached() -> None:
+    _cache.clear()
+
+
+def _product_cache() -> dict[str, tuple[float, Product | None]]:
+    if _cache_engine[0] is not db.engine():
+        _cache.clear()
+        _cache_engine[0] = db.engine()
+    return _cache
 
 
 async def get_products(refs: Iterable[str]) -> dict[str, Product]:
     """The products with these refs, by ref (unknown refs are simply absent)."""
-    wanted = sorted(set(refs))
-    if not wanted:
-        return {}
-    # Written as SQL: every quote runs it (see tradein.service).
-    placeholders = ", ".join(["{}"] * len(wanted))
-    rows = await db.fetch(f"SELECT * FROM product WHERE ref IN ({placeholders})", *wanted)
-    return {row["ref"]: _to_product(row) for row in rows}
+    cache = _product_cache()
+    now = time.monotonic()
+    found: dict[str, Product] = {}
+    missing: list[str] = []
+    for ref in set(refs):
+        entry = cache.get(ref)
+        if entry is not None and now - entry[0] < CACHE_SECONDS:
+            if entry[1] is not None:
+                found[ref] = entry[1]
+        else:
+            missing.append(ref)
+    if missing:
+        placeholders = ", ".join(["{}"] * len(missing))
+        rows = await db.fetch(f"SELECT * FROM product WHERE ref IN ({placeholders})", *missing)
+        fetched = {row["ref"]: _to_product(row) for row in rows}
+        if len(cache) > CACHE_MAX_ENTRIES:
+            cache.clear()
+        for ref in missing:
+            cache[ref] = (now, fetched.get(ref))
+        found.update(fetched)
+    return found
 
 
 async def search(q: str | None = None, category: str | None = None, season: str | None = None,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ import msgspec
 
 from forever.catalog.model import ACCEPTED_CONDITIONS, CATEGORIES, EXCLUDED_CATEGORIES, Product, Season
 from forever.clock import age_on, current_season
-from forever.money import MINOR_UNITS, Money, round_whole_units
+from forever.money import MINOR_UNITS, Money
 
 DEFAULT_GRID_PATH = Path(__file__).with_name("pricing_grid.toml")
+_ONE = Decimal(1)
 
 # Sellers (003_38b7e7f894448fa2.txt: "âgées de 18 ans et plus, et résidant en France, en Allemagne,
 # en Italie, en Espagne, en Belgique ou aux Pays-Bas"). Codes are upper-case ISO 3166 alpha-2: the wire layer
@@ -215,6 +217,12 @@ class LineVerdict(msgspec.Struct, frozen=True, kw_only=True):
     offer: Money | None
 
 
+@functools.lru_cache(maxsize=16)
+def _season_on(today: date) -> Season:
+    """The season on sale on `today` (cached: every quote line asks)."""
+    return Season(current_season(today))
+
+
 def product_refusal_reasons(product: Product, today: date) -> tuple[str, ...]:
     """Why a product is never taken back, whatever its condition (empty when it may be)."""
     reasons: list[str] = []
@@ -222,7 +230,7 @@ def product_refusal_reasons(product: Product, today: date) -> tuple[str, ...]:
         reasons.append(EXCLUDED_CATEGORY)
     season = Season(product.season)
     # A season later than the current one (shown ahead of its sale) is refused like the current one.
-    if season.seasons_before(Season(current_season(today))) < 1:
+    if season.seasons_before(_season_on(today)) < 1:
         reasons.append(CURRENT_SEASON)
     if season < FIRST_ELIGIBLE_SEASON:
         reasons.append(SEASON_TOO_OLD)
@@ -244,7 +252,7 @@ def judge_line(product: Product | None, condition: str, grid: PricingGrid, today
     reasons = line_refusal_reasons(product, condition, today)
     if reasons or product is None:
         return LineVerdict(eligible=False, reasons=reasons, offer=None)
-    return LineVerdict(eligible=True, reasons=(), offer=offer_for(product, condition, grid, today))
+    return LineVerdict(eligible=True, reasons=(), offer=_price(product, condition, grid, today))
 
 
 def offer_for(product: Product, condition: str, grid: PricingGrid, today: date) -> Money:
@@ -259,15 +267,17 @@ def offer_for(product: Product, condition: str, grid: PricingGrid, today: date) 
     reasons = line_refusal_reasons(product, condition, today)
     if reasons:
         raise ValueError(f"{product.ref} in condition {condition!r} is not taken: {', '.join(reasons)}")
-    seasons_old = Season(product.season).seasons_before(Season(current_season(today)))
-    retail = Money(product.retail_price, grid.currency)
-    computed = (
-        retail.major
-        * grid.category_rate[product.category]
-        * grid.condition_factor[condition]
-        * grid.age_factor(seasons_old)
-    )
-    offer = max(round_whole_units(computed, grid.currency), grid.minimum_offer)
+    return _price(product, condition, grid, today)
+
+
+def _price(product: Product, condition: str, grid: PricingGrid, today: date) -> Money:
+    """`offer_for` without the eligibility check, for callers that have just made it.
+
+    Integer minor units and one Decimal product: every quote line runs this (bench/quotes.py).
+    """
+    seasons_old = Season(product.season).seasons_before(_season_on(today))
     unit = MINOR_UNITS[grid.currency]
-    retail_whole_units = Money(retail.amount // unit * unit, grid.currency)
-    return min(offer, retail_whole_units)
+    factor = grid.category_rate[product.category] * grid.condition_factor[condition] * grid.age_factor(seasons_old)
+    whole_units = int((product.retail_price * factor / unit).quantize(_ONE, rounding=ROUND_HALF_UP))
+    whole_units = max(whole_units * unit, grid.minimum_offer.amount)
+    return Money(min(whole_units, product.retail_price // unit * unit), grid.currency)
