@@ -7,13 +7,11 @@ import gc
 import logging
 import re
 from collections.abc import AsyncIterator
-from http import HTTPStatus
 from pathlib import Path
-from typing import Any
 
 from litestar import Litestar, Request, Response
-from litestar.di import Provide
 from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -24,61 +22,17 @@ from litestar.template.config import TemplateConfig
 from forever import db, errors
 from forever.api import api_router, health_router
 from forever.auth import authentication_middleware, provide_principal
+from forever.problems import FRAMEWORK_CODES, problem, status_of
 from forever.settings import Settings, get_settings, use_settings
 from forever.web import web_router
+from forever.web.pages import page_for_http_error, wants_page
 
 log = logging.getLogger("forever")
 
-PROBLEM_JSON = "application/problem+json"
 WEB_ROOT = Path(__file__).resolve().parent / "web"
 
-# One table from domain error to HTTP status.
-STATUS_OF: dict[type[errors.DomainError], int] = {
-    errors.BadRequest: 400,
-    errors.NotAuthenticated: 401,
-    errors.NotAllowed: 403,
-    errors.NotFound: 404,
-    errors.Conflict: 409,
-    errors.PayloadTooLarge: 413,
-    errors.UnsupportedMedia: 415,
-    errors.InvalidInput: 422,
-    errors.TooManyRequests: 429,
-    errors.Unavailable: 503,
-}
-
-# Codes of the framework's own errors, by status.
-FRAMEWORK_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "too_many_attempts",
-    500: "internal_error",
-    503: "unavailable",
-}
-
-
-def problem(status: int, code: str, detail: str, *, title: str | None = None,
-            errors_: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> Response:
-    """An RFC 9457 problem document with our stable `code`."""
-    body: dict[str, Any] = {
-        "type": f"https://forever.amiparis.com/problems/{code}",
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors_:
-        body["errors"] = errors_
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
 def _domain_error(_: Request, exc: errors.DomainError) -> Response:
-    status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+    status = status_of(exc)
     return problem(status, exc.code, exc.detail, title=exc.default_title, errors_=exc.errors or None,
                    headers=exc.headers or None)
 
@@ -103,7 +57,9 @@ def _validation_error(_: Request, exc: ValidationException) -> Response:
                    errors_=field_errors or None)
 
 
-def _http_error(_: Request, exc: HTTPException) -> Response:
+def _http_error(request: Request, exc: HTTPException) -> Response:
+    if wants_page(request):  # a person typed an address that matches no page
+        return page_for_http_error(request, exc)
     status = exc.status_code
     if status == 400 and isinstance(exc.__cause__, SerializationException):
         return problem(400, "malformed_json", f"The request body is not valid JSON: {exc.detail}.")

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from forever import errors
+from forever.problems import status_of
 from forever.web import formatting, wording
 
 log = logging.getLogger("forever.web")
@@ -78,15 +79,19 @@ def _not_found(_: Request[Any, Any, Any], __: errors.NotFound) -> Template:
     return _error_page(404, "Page not found", "There is nothing here, or it belongs to someone else.")
 
 
-_STATUS_OF = {errors.InvalidInput: 422, errors.Conflict: 409, errors.TooManyRequests: 429, errors.Unavailable: 503}
-
-
 def _domain_error(_: Request[Any, Any, Any], exc: errors.DomainError) -> Template:
-    status = next((code for cls, code in _STATUS_OF.items() if isinstance(exc, cls)), 400)
-    return _error_page(status, "That did not work", exc.detail)
+    return _error_page(status_of(exc), "That did not work", exc.detail)
 
 
-def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Template:
+def wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A person's browser asking for a page (not the API, not the docs)."""
+    path = request.url.path
+    return (not path.startswith(("/api/", "/schema", "/health", "/static/"))
+            and "text/html" in request.headers.get("accept", ""))
+
+
+def page_for_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Template:
+    """The error page for one of the framework's own errors (an unknown address, a wrong method…)."""
     if isinstance(exc, PermissionDeniedException):
         return _error_page(403, "This form has expired",
                            "For your security, forms expire. Go back, reload the page and try again.")
@@ -106,7 +111,7 @@ EXCEPTION_HANDLERS = {
     errors.NotAuthenticated: _sign_in_first,
     errors.NotFound: _not_found,
     errors.DomainError: _domain_error,
-    ValidationException: _http_error,
-    HTTPException: _http_error,
+    ValidationException: page_for_http_error,
+    HTTPException: page_for_http_error,
     Exception: _unexpected,
 }

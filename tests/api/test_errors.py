@@ -84,3 +84,12 @@ async def test_openapi_document_lists_the_contract(client, path):
                      "/api/v1/quotes", "/api/v1/quotes/{quote_id}", "/health"):
         assert expected in paths, expected
     assert (await client.get("/schema")).status_code == 200
+
+
+async def test_a_person_at_an_unknown_address_gets_a_page_the_api_a_problem(client):
+    page = await client.get("/no-such-page", headers={"accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Page not found" in page.text or "404" in page.text
+    api = await client.get("/api/v1/no-such-thing", headers={"accept": "text/html"})
+    assert_problem(api, 404, "not_found")
