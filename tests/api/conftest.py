@@ -13,8 +13,6 @@ from forever import clock
 from forever.app import create_app
 from forever.settings import Settings
 
-PASSWORD = "Correct-horse-9"
-
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
@@ -45,24 +43,3 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def released_clock() -> Any:
     yield
     clock.set_now(None)
-
-
-async def sign_up(client: httpx.AsyncClient, email: str, *, country: str = "FR",
-                  birth_date: str = "1990-05-17") -> str:
-    """Register a seller and return their bearer token."""
-    response = await client.post("/api/v1/accounts", json={
-        "email": email, "password": PASSWORD, "first_name": "Léa", "last_name": "Dupont",
-        "country": country, "birth_date": birth_date,
-    })
-    assert response.status_code == 201, response.text
-    return await sign_in(client, email)
-
-
-async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
-    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from conftest import PASSWORD, bearer, sign_in, sign_up
+from support import PASSWORD, bearer, sign_in, sign_up
 
 from forever import clock
 from forever.accounts import service as accounts

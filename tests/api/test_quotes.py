@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from conftest import bearer, sign_in, sign_up
+from support import bearer, sign_in, sign_up
 
 from forever import clock
 from forever.catalog import service as catalog
