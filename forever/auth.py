@@ -57,23 +57,16 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def _person_guard(*roles: str):
+def _guard(kind: str, *allowed: str):
+    """A guard letting through people of these roles (`kind` "person") or systems of these channels."""
+
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
-        if principal.kind != "person" or principal.role not in roles:
+        held = principal.role if kind == "person" else principal.channel
+        if principal.kind != kind or held not in allowed:
             raise NotFound("Nothing here.")
 
-    guard.__name__ = f"{'_or_'.join(roles)}_only"
-    return guard
-
-
-def _system_guard(*channels: str):
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = principal_of(connection)
-        if principal.kind != "system" or principal.channel not in channels:
-            raise NotFound("Nothing here.")
-
-    guard.__name__ = f"{'_or_'.join(channels)}_key_only"
+    guard.__name__ = f"{'_or_'.join(allowed)}_{'only' if kind == 'person' else 'key_only'}"
     return guard
 
 
@@ -83,14 +76,14 @@ async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
         raise NotFound("Nothing here.")
 
 
-seller_only = _person_guard(accounts_model.CUSTOMER)
-grader_only = _person_guard(accounts_model.GRADER)
-store_staff_only = _person_guard(accounts_model.STORE_STAFF)
-customer_service_only = _person_guard(accounts_model.CUSTOMER_SERVICE)
-admin_only = _person_guard(accounts_model.ADMIN)
-staff_only = _person_guard(*accounts_model.STAFF_ROLES)
-channel_key_only = _system_guard("eshop", "resale", "store")
-carrier_key_only = _system_guard("carrier")
+seller_only = _guard("person", accounts_model.CUSTOMER)
+grader_only = _guard("person", accounts_model.GRADER)
+store_staff_only = _guard("person", accounts_model.STORE_STAFF)
+customer_service_only = _guard("person", accounts_model.CUSTOMER_SERVICE)
+admin_only = _guard("person", accounts_model.ADMIN)
+staff_only = _guard("person", *accounts_model.STAFF_ROLES)
+channel_key_only = _guard("system", "eshop", "resale", "store")
+carrier_key_only = _guard("system", "carrier")
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
