@@ -14,7 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -112,7 +112,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             description="Trade-in and second-hand platform of AMI Paris.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # Swagger UI from our own static files: the docs must work where no CDN can be reached.
+            render_plugins=[SwaggerRenderPlugin(
+                path="/", js_url="/static/swagger-ui/swagger-ui-bundle.js",
+                css_url="/static/swagger-ui/swagger-ui.css",
+                standalone_preset_js_url="/static/swagger-ui/swagger-ui-standalone-preset.js",
+                favicon="<link rel='icon' href='data:,'>",
+            )],
         ),
         request_max_body_size=settings.max_body_bytes,
         dependencies={"principal": Provide(provide_principal)},

@@ -83,7 +83,11 @@ async def test_openapi_document_lists_the_contract(client, path):
     for expected in ("/api/v1/accounts", "/api/v1/auth/login", "/api/v1/me", "/api/v1/catalog/products",
                      "/api/v1/quotes", "/api/v1/quotes/{quote_id}", "/health"):
         assert expected in paths, expected
-    assert (await client.get("/schema")).status_code == 200
+    docs = await client.get("/schema")
+    assert docs.status_code == 200
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "https://" not in docs.text  # no CDN: the docs work offline
+    assert (await client.get("/static/swagger-ui/swagger-ui-bundle.js")).status_code == 200
 
 
 async def test_a_person_at_an_unknown_address_gets_a_page_the_api_a_problem(client):
