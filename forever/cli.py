@@ -65,7 +65,7 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and settings.database_url.startswith("sqlite"):
         raise click.UsageError("SQLite serialises writers inside one process: use --workers 1")
     click.echo(f"AMI For Ever on http://{host}:{port}/  (database: {_redacted(settings.database_url)})")
-    uvicorn.run("forever.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("forever.app:create_served_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level="warning", access_log=False,
                 proxy_headers=False)
 
@@ -160,3 +160,83 @@ async def apikeys_create(channel: str, store_code: str | None) -> None:
     from forever.accounts import service
 
     click.echo(await service.create_api_key(channel, store_code))
+
+
+@main.group()
+def ledger() -> None:
+    """The store-credit ledger."""
+
+
+@ledger.command("check")
+def ledger_check() -> None:
+    """Verify the ledger's invariants; exit 1 on any violation."""
+    from forever.vouchers import ledger as vouchers_ledger
+
+    result = _run(vouchers_ledger.check)()
+    click.echo(f"{result.transactions} transactions, {result.entries} entries, {result.accounts} accounts")
+    for violation in result.violations:
+        click.echo(f"violation: {violation}", err=True)
+    if result.violations:
+        click.echo(f"{len(result.violations)} violations", err=True)
+        sys.exit(1)
+    click.echo("ledger ok")
+
+
+@ledger.command("report")
+def ledger_report() -> None:
+    """What is owed to sellers (credit, vouchers, holds) and what expired, by month (EUR)."""
+    from forever.vouchers import ledger as vouchers_ledger
+
+    report = _run(vouchers_ledger.liability_report)()
+    columns = ("tradein_credited", "vouchers_issued", "redeemed", "expired", "recredited",
+               "seller_credit_at_end", "vouchers_at_end", "held_at_end")
+    click.echo("month    " + " ".join(f"{name:>20}" for name in columns))
+    for month in report.months:
+        click.echo(f"{month.month}  " + " ".join(f"{getattr(month, name).major:>20,.2f}" for name in columns))
+    click.echo(f"outstanding seller credit {report.seller_credit.major:,.2f} EUR; vouchers "
+               f"{report.vouchers.major:,.2f} EUR; held {report.held.major:,.2f} EUR; "
+               f"expired to date {report.expired.major:,.2f} EUR")
+
+
+@main.group()
+def jobs() -> None:
+    """Periodic work: lapse holds, expire vouchers, send reminders, forget old keys."""
+
+
+@jobs.command("run")
+def jobs_run() -> None:
+    """Run every job once and print what each did."""
+    from forever.jobs import run_jobs
+
+    for name, count in _run(run_jobs)().items():
+        click.echo(f"{name}: {count}")
+
+
+@main.group()
+def carrier() -> None:
+    """The built-in carrier, for development and demos: report a parcel's progress as a carrier would."""
+
+
+@carrier.command("event")
+@click.argument("tracking_number")
+@click.argument("event", type=click.Choice(["dropped_off", "in_transit", "delivered"]))
+@click.option("--at", "occurred_at", default=None, help="when, RFC 3339 with its offset (default: now)")
+@_run
+async def carrier_event(tracking_number: str, event: str, occurred_at: str | None) -> None:
+    """Record EVENT for the parcel TRACKING_NUMBER (what POST /api/v1/carrier/events does)."""
+    import datetime as dt
+
+    from forever import clock
+    from forever.tradein import service
+    from forever.tradein.schemas import CarrierEventCreate
+
+    try:
+        moment = dt.datetime.fromisoformat(occurred_at) if occurred_at else clock.now()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the offset too, e.g. 2026-11-24T09:30:00+01:00", param_hint="--at")
+    receipt = await service.record_carrier_event(
+        CarrierEventCreate(tracking_number=tracking_number, event=event, occurred_at=moment))
+    click.echo(f"{receipt.tracking_number}: {receipt.event} {'recorded' if receipt.recorded else 'already known'}; "
+               f"parcel {receipt.parcel_status}")

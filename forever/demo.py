@@ -6,12 +6,17 @@ import datetime as dt
 import hashlib
 import hmac
 
+from forever import clock
 from forever.accounts import service as accounts
-from forever.accounts.schemas import AccountCreate
+from forever.accounts.schemas import Account, AccountCreate, Principal
 from forever.catalog import service as catalog
 from forever.catalog.demo_data import demo_products
+from forever.catalog.model import Product
 from forever.errors import Conflict
 from forever.settings import Settings
+from forever.tradein import model as tradein_rules
+from forever.tradein import service as tradein
+from forever.tradein.schemas import QuoteCreate, QuoteItemCreate, TradeInCreate
 
 DEMO_PASSWORD = "Forever-2026!"
 
@@ -56,7 +61,7 @@ async def load_demo(settings: Settings) -> str:
         if not await accounts.account_exists(email):
             await accounts.create_staff(email, DEMO_PASSWORD, role, store)
     if not await accounts.account_exists(DEMO_SELLER.email):
-        await accounts.register(DEMO_SELLER)
+        await _demo_tradein(await accounts.register(DEMO_SELLER))
     keys = []
     for channel, store in DEMO_KEYS:
         key = demo_key(settings, channel, store)
@@ -66,5 +71,24 @@ async def load_demo(settings: Settings) -> str:
     return (
         f"demo catalog: {count} products; stores: {', '.join(code for code, *_ in DEMO_STORES)}\n"
         f"demo logins (e-mail / password):\n  {'seller':16} {DEMO_SELLER.email:28} {DEMO_PASSWORD}\n{logins}\n"
-        f"demo channel keys (Authorization: Bearer <key>):\n" + "\n".join(keys)
+        f"demo channel keys (Authorization: Bearer <key>):\n" + "\n".join(keys) + "\n"
+        f"demo trade-in: {DEMO_SELLER.email} has accepted an offer (see /tradeins); receive its parcel at "
+        "/warehouse/reception as the grader"
     )
+
+
+async def _demo_tradein(seller: Account) -> None:
+    """An accepted trade-in of two pieces for the demo seller, its parcel ready to scan at the warehouse."""
+    today = clock.today()
+    pieces: dict[str, Product] = {}
+    for product in demo_products():
+        if not tradein_rules.product_refusal_reasons(product, today) and product.category not in pieces:
+            pieces[product.category] = product
+        if len(pieces) == 2:
+            break
+    principal = Principal(kind="person", role=seller.role, account_id=seller.id, country=seller.country,
+                          birth_date=seller.birth_date)
+    offer = await tradein.create_quote(principal, QuoteCreate(items=[
+        QuoteItemCreate(product_ref=product.ref, condition=condition)
+        for product, condition in zip(pieces.values(), ("excellent", "very_good"), strict=False)]))
+    await tradein.accept_quote(principal, offer.id, TradeInCreate(refused_items="return"))

@@ -12,5 +12,7 @@ APP_REGISTRY = AppRegistry(
         "forever.accounts.piccolo_app",
         "forever.catalog.piccolo_app",
         "forever.tradein.piccolo_app",
+        "forever.vouchers.piccolo_app",
+        "forever.idempotency.piccolo_app",
     ]
 )

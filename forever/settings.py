@@ -30,6 +30,15 @@ class Settings:
     argon2_time_cost: int = 3
     secure_cookies: bool = False
     debug: bool = False
+    # Voucher codes that find nothing: this many per key (or address) within the window, then 429.
+    voucher_misses_allowed: int = 10
+    voucher_miss_window_minutes: int = 10
+    # Outgoing mail: written to the outbox folder unless an SMTP server is configured.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "AMI For Ever <forever@amiparis.com>"
+    # Where people reach the site: links in e-mails.
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +55,10 @@ class Settings:
             argon2_time_cost=int(env.get("FOREVER_ARGON2_TIME_COST", "3")),
             secure_cookies=env.get("FOREVER_SECURE_COOKIES", "0") == "1",
             debug=env.get("FOREVER_DEBUG", "0") == "1",
+            smtp_host=env.get("FOREVER_SMTP_HOST") or None,
+            smtp_port=int(env.get("FOREVER_SMTP_PORT", "25")),
+            mail_from=env.get("FOREVER_MAIL_FROM", "AMI For Ever <forever@amiparis.com>"),
+            public_url=env.get("FOREVER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         )
         if "FOREVER_PRICING_GRID" in env:
             settings = replace(settings, pricing_grid_path=Path(env["FOREVER_PRICING_GRID"]).resolve())

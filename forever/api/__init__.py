@@ -3,10 +3,14 @@
 from litestar import Router
 
 from forever.api import accounts, catalog, quotes, system
+from forever.api import vouchers
+from forever.api import tradeins
 
 health_router = Router(path="/", route_handlers=[system.health])
 
 api_router = Router(
     path="/api/v1",
-    route_handlers=[system.health, system.ping, *accounts.handlers, *catalog.handlers, *quotes.handlers],
+    route_handlers=[system.health, system.ping, *accounts.handlers, *catalog.handlers, *quotes.handlers,
+                    *vouchers.handlers,
+                    *tradeins.handlers],
 )

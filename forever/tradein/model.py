@@ -281,3 +281,58 @@ def _price(product: Product, condition: str, grid: PricingGrid, today: date) -> 
     whole_units = int((product.retail_price * factor / unit).quantize(_ONE, rounding=ROUND_HALF_UP))
     whole_units = max(whole_units * unit, grid.minimum_offer.amount)
     return Money(min(whole_units, product.retail_price // unit * unit), grid.currency)
+
+
+# --- trade-ins, parcels, pieces -----------------------------------------------------------------------------
+
+# What becomes of a piece the experts refuse (DESIGN.md, "Grading and credit"): the seller chooses when accepting.
+REFUSED_ITEM_CHOICES: tuple[str, ...] = ("return", "donate")
+# 003_: one parcel for all the pieces, sent on a prepaid label. Our decision: to be dropped off within 30 days.
+SHIP_BY_DAYS = 30
+
+LABEL_CREATED, DROPPED_OFF, IN_TRANSIT, DELIVERED, RECEIVED = (
+    "label_created", "dropped_off", "in_transit", "delivered", "received")
+# A parcel's status is the furthest step any of its events reached, whatever order the events arrived in.
+# `delivered` is the carrier's word; `received` is the warehouse's scan, the only one that starts the SLA.
+PARCEL_PROGRESS: tuple[str, ...] = (LABEL_CREATED, DROPPED_OFF, IN_TRANSIT, DELIVERED, RECEIVED)
+CARRIER_EVENTS: tuple[str, ...] = (DROPPED_OFF, IN_TRANSIT, DELIVERED)
+
+AWAITING_SHIPMENT, AWAITING_GRADING = "awaiting_shipment", "awaiting_grading"
+# Statuses only move forwards along these; grading adds its own after them (graded, closed; credited, ...).
+TRADEIN_PROGRESS: tuple[str, ...] = (AWAITING_SHIPMENT, IN_TRANSIT, RECEIVED)
+ITEM_PROGRESS: tuple[str, ...] = (AWAITING_SHIPMENT, IN_TRANSIT, AWAITING_GRADING)
+
+_TRADEIN_OF_PARCEL = {LABEL_CREATED: AWAITING_SHIPMENT, DROPPED_OFF: IN_TRANSIT, IN_TRANSIT: IN_TRANSIT,
+                      DELIVERED: IN_TRANSIT, RECEIVED: RECEIVED}
+_ITEM_OF_PARCEL = {**_TRADEIN_OF_PARCEL, RECEIVED: AWAITING_GRADING}
+
+
+def furthest_parcel_status(*statuses: str) -> str:
+    """The most advanced of parcel statuses or events (an event names the status it leads to)."""
+    return max(statuses, key=PARCEL_PROGRESS.index)
+
+
+def tradein_status_for(parcel_status: str) -> str:
+    """Where a trade-in stands once its parcel is at `parcel_status`."""
+    return _TRADEIN_OF_PARCEL[parcel_status]
+
+
+def item_status_for(parcel_status: str) -> str:
+    """Where each piece in a parcel stands once the parcel is at `parcel_status`."""
+    return _ITEM_OF_PARCEL[parcel_status]
+
+
+def statuses_before(progress: tuple[str, ...], status: str) -> tuple[str, ...]:
+    """The statuses that `status` may replace: those before it on `progress` (never a later one)."""
+    return progress[:progress.index(status)]
+
+
+def ship_by(accepted_on: date) -> date:
+    """The last day to drop the parcel off."""
+    return date.fromordinal(accepted_on.toordinal() + SHIP_BY_DAYS)
+
+
+def tradein_reference(tradein_id: str) -> str:
+    """The short reference printed on the label and the deed, e.g. "AFE-3F9A2C1B" (for people; the id and the
+    tracking number are the keys)."""
+    return "AFE-" + tradein_id.replace("-", "")[:8].upper()

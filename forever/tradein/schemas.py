@@ -69,3 +69,124 @@ class CatalogProduct(Output):
     tradein_eligible: bool
     color: str = ""
     sizes: list[str] = msgspec.field(default_factory=list)
+
+
+# --- trade-ins ----------------------------------------------------------------------------------------------
+
+RefusedItems = Literal["return", "donate"]
+CarrierEventName = Literal["dropped_off", "in_transit", "delivered"]
+TrackingNumberText = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class TradeInCreate(Input):
+    """Accepting a quote: what becomes of pieces the experts refuse."""
+
+    refused_items: RefusedItems
+
+
+class TradeInItem(Output):
+    id: str
+    line: int
+    product_ref: str
+    declared_condition: str
+    offer: Money
+    status: str
+    grade: str | None
+    credited: Money | None
+    name: str = ""
+    season: str = ""
+    size: str | None = None
+
+
+class ParcelEvent(Output):
+    event: str
+    occurred_at: dt.datetime
+    source: str  # "system" (the label), "carrier" or "warehouse"
+
+
+class Parcel(Output):
+    tracking_number: str
+    carrier: str
+    status: str
+    ship_by: dt.date
+    events: list[ParcelEvent]
+    received_at: dt.datetime | None = None
+
+
+class Notification(Output):
+    """An e-mail sent to the seller about the trade-in."""
+
+    kind: str
+    subject: str
+    sent_at: dt.datetime
+
+
+class TradeIn(Output):
+    id: str
+    status: str
+    refused_items: str
+    items: list[TradeInItem]
+    parcel: Parcel
+    received_at: dt.datetime | None
+    sla_due_date: dt.date | None
+    reference: str = ""
+    quote_id: str = ""
+    created_at: dt.datetime | None = None
+    total_offer: Money | None = None
+    notifications: list[Notification] = msgspec.field(default_factory=list)
+
+
+class TradeInSummary(Output):
+    """A trade-in in the seller's list."""
+
+    id: str
+    reference: str
+    status: str
+    created_at: dt.datetime
+    piece_count: int
+    total_offer: Money
+    tracking_number: str
+    parcel_status: str
+    ship_by: dt.date
+    sla_due_date: dt.date | None
+    received_at: dt.datetime | None = None
+
+
+class CarrierEventCreate(Input):
+    """What a carrier reports about a parcel; `occurred_at` carries its UTC offset."""
+
+    tracking_number: TrackingNumberText
+    event: CarrierEventName
+    occurred_at: Annotated[dt.datetime, msgspec.Meta(tz=True)]
+
+
+class CarrierEventReceipt(Output):
+    """The answer to a carrier: whether the event was new, and the parcel's status now."""
+
+    tracking_number: str
+    event: str
+    occurred_at: dt.datetime
+    recorded: bool
+    parcel_status: str
+
+
+class ReceptionCreate(Input):
+    """A parcel scanned at the warehouse."""
+
+    tracking_number: TrackingNumberText
+
+
+class SlaItem(Output):
+    """A piece awaiting grading on the warehouse lead's board."""
+
+    item_id: str
+    tradein_id: str
+    reference: str
+    product_ref: str
+    name: str
+    declared_condition: str
+    tracking_number: str
+    received_at: dt.datetime
+    sla_due_date: dt.date
+    business_days_left: int
+    overdue: bool

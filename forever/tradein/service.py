@@ -1,9 +1,11 @@
-"""Use cases of trade-in: browsing what can be sold, and locked quotes."""
+"""Use cases of trade-in: browsing what can be sold, locked quotes, and accepted trade-ins (documents, parcels,
+carrier events, reception at the warehouse, the grading SLA)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -11,17 +13,45 @@ from pathlib import Path
 import msgspec
 
 from forever import clock, db
-from forever.accounts.schemas import Principal
+from forever.accounts import model as accounts_rules
+from forever.accounts import service as accounts
+from forever.accounts.schemas import Account, Principal
 from forever.catalog import service as catalog
 from forever.catalog.model import Product
-from forever.errors import InvalidInput, NotFound
+from forever.errors import Conflict, InvalidInput, NotFound
 from forever.money import Money
+from forever.notify import service as notify
 from forever.pagination import check_limit, decode_cursor, encode_cursor
 from forever.settings import get_settings
-from forever.tradein import model
-from forever.tradein.schemas import CatalogProduct, Quote, QuoteCreate, QuoteLine, QuoteSummary
+from forever.tradein import carrier as carriers
+from forever.tradein import documents, model, s10, sla
+from forever.tradein.schemas import (
+    CarrierEventCreate,
+    CarrierEventReceipt,
+    CatalogProduct,
+    Notification,
+    Parcel,
+    ParcelEvent,
+    Quote,
+    QuoteCreate,
+    QuoteLine,
+    QuoteSummary,
+    ReceptionCreate,
+    SlaItem,
+    TradeIn,
+    TradeInCreate,
+    TradeInItem,
+    TradeInSummary,
+)
+from forever.tradein.tables import Parcel as ParcelRow
+from forever.tradein.tables import ParcelEvent as ParcelEventRow
 from forever.tradein.tables import Quote as QuoteRow
 from forever.tradein.tables import QuoteLine as QuoteLineRow
+from forever.tradein.tables import TradeIn as TradeInRow
+from forever.tradein.tables import TradeInItem as TradeInItemRow
+from forever.tradein.tables import TradeInMessage as TradeInMessageRow
+
+log = logging.getLogger("forever.tradein")
 
 QUOTE_VALIDITY = dt.timedelta(days=30)
 
@@ -58,6 +88,15 @@ async def browse_catalog(q: str | None, category: str | None, season: str | None
                                                  cursor=cursor)
     today = clock.today()
     return [_catalog_product(product, today) for product in products], next_cursor
+
+
+def _newest_first_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    """The (created_at, id) a newest-first list's cursor points after."""
+    created_at, row_id = decode_cursor(cursor, (str, str))
+    try:
+        return dt.datetime.fromisoformat(created_at), uuid.UUID(row_id)
+    except (TypeError, ValueError):
+        raise InvalidInput("That cursor is not one this list gave out.", code="invalid_cursor") from None
 
 
 def _status(row: dict, now: dt.datetime) -> str:
@@ -144,12 +183,16 @@ async def create_quote(seller: Principal, data: QuoteCreate) -> Quote:
                  grid_version=grid.version, items=items, total_offer=total)
 
 
-async def get_quote(account_id: str, quote_id: str) -> Quote:
-    """One of the seller's quotes; anyone else's is not found."""
+def _quote_key(quote_id: str) -> uuid.UUID:
     try:
-        key = uuid.UUID(quote_id)
+        return uuid.UUID(quote_id)
     except ValueError:
         raise NotFound("No such quote.", code="quote_not_found") from None
+
+
+async def get_quote(account_id: str, quote_id: str) -> Quote:
+    """One of the seller's quotes; anyone else's is not found."""
+    key = _quote_key(quote_id)
     row = await QuoteRow.select().where(QuoteRow.id == key, QuoteRow.account == uuid.UUID(account_id)).first()
     if row is None:
         raise NotFound("No such quote.", code="quote_not_found")
@@ -164,12 +207,7 @@ async def list_quotes(account_id: str, limit: int = 20, cursor: str | None = Non
     check_limit(limit)
     query = QuoteRow.select().where(QuoteRow.account == uuid.UUID(account_id))
     if cursor is not None:
-        created_at, quote_id = decode_cursor(cursor, (str, str))
-        try:
-            after = dt.datetime.fromisoformat(created_at)
-            after_id = uuid.UUID(quote_id)
-        except (TypeError, ValueError):
-            raise InvalidInput("That cursor is not one this list gave out.", code="invalid_cursor") from None
+        after, after_id = _newest_first_cursor(cursor)
         query = query.where((QuoteRow.created_at < after) | ((QuoteRow.created_at == after) & (QuoteRow.id < after_id)))
     rows = await query.order_by(QuoteRow.created_at, QuoteRow.id, ascending=False).limit(limit + 1)
     page = rows[:limit]
@@ -192,3 +230,486 @@ async def list_quotes(account_id: str, limit: int = 20, cursor: str | None = Non
         last = page[-1]
         next_cursor = encode_cursor(last["created_at"].isoformat(), str(last["id"]))
     return summaries, next_cursor
+
+
+# --- trade-ins: acceptance, documents, parcels, reception, SLA ------------------------------------------------
+
+# Who may read any trade-in besides its seller (store staff only redeem vouchers).
+TRADEIN_STAFF_ROLES: tuple[str, ...] = (accounts_rules.GRADER, accounts_rules.CUSTOMER_SERVICE, accounts_rules.ADMIN)
+ACCEPTED_MAIL, IN_TRANSIT_MAIL, RECEIVED_MAIL = "accepted", "in_transit", "received"
+
+
+def _tradein_key(tradein_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(tradein_id)
+    except ValueError:
+        raise NotFound("No such trade-in.", code="tradein_not_found") from None
+
+
+def _tracking_number(text: str) -> str:
+    """The S10 number a scan or a carrier sent, or 422 `invalid_tracking_number` saying what is wrong."""
+    try:
+        return s10.parse(text)
+    except s10.InvalidTrackingNumber as exc:
+        raise InvalidInput(str(exc), code="invalid_tracking_number",
+                           errors=[{"field": "tracking_number", "message": str(exc)}]) from None
+
+
+def _paris(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(clock.PARIS)
+
+
+def _to_tradein(row: dict, items: list[dict], parcel: dict, events: list[dict], messages: list[dict]) -> TradeIn:
+    currency = row["currency"]
+    return TradeIn(
+        id=str(row["id"]), status=row["status"], refused_items=row["refused_items"],
+        items=[
+            TradeInItem(id=str(item["id"]), line=item["line"], product_ref=item["product_ref"],
+                        declared_condition=item["declared_condition"], offer=Money(item["offer"], currency),
+                        status=item["status"], grade=item["grade"],
+                        credited=Money(item["credited"], currency) if item["credited"] is not None else None,
+                        name=item["name"], season=item["season"], size=item["size"])
+            for item in items
+        ],
+        parcel=Parcel(tracking_number=parcel["tracking_number"], carrier=parcel["carrier"], status=parcel["status"],
+                      ship_by=parcel["ship_by"], received_at=parcel["received_at"],
+                      events=[ParcelEvent(event=event["event"], occurred_at=event["occurred_at"],
+                                          source=event["source"]) for event in events]),
+        received_at=row["received_at"], sla_due_date=row["sla_due_date"],
+        reference=model.tradein_reference(str(row["id"])), quote_id=str(row["quote"]), created_at=row["created_at"],
+        total_offer=Money(row["total_offer"], currency),
+        notifications=[Notification(kind=message["kind"], subject=message["subject"], sent_at=message["sent_at"])
+                       for message in messages],
+    )
+
+
+async def _load_tradein(key: uuid.UUID, account: uuid.UUID | None = None) -> TradeIn:
+    """A trade-in with everything about it; with `account`, only when it is that seller's."""
+    query = TradeInRow.select().where(TradeInRow.id == key)
+    if account is not None:
+        query = query.where(TradeInRow.account == account)
+    row = await query.first()
+    if row is None:
+        raise NotFound("No such trade-in.", code="tradein_not_found")
+    items = await TradeInItemRow.select().where(TradeInItemRow.tradein == key).order_by(TradeInItemRow.line)
+    parcel = await ParcelRow.select().where(ParcelRow.tradein == key).order_by(ParcelRow.created_at).first()
+    events = await ParcelEventRow.select().where(ParcelEventRow.parcel == parcel["id"]).order_by(
+        ParcelEventRow.occurred_at, ParcelEventRow.id)
+    messages = await TradeInMessageRow.select().where(TradeInMessageRow.tradein == key).order_by(
+        TradeInMessageRow.sent_at, TradeInMessageRow.id)
+    return _to_tradein(row, items, parcel, events, messages)
+
+
+def _reader_filter(reader: Principal) -> uuid.UUID | None:
+    """None when `reader` may see every trade-in, else the only account whose trade-ins they may see."""
+    if reader.kind == "person" and reader.role in TRADEIN_STAFF_ROLES:
+        return None
+    if reader.kind != "person" or reader.role != accounts_rules.CUSTOMER or reader.account_id is None:
+        raise NotFound("No such trade-in.", code="tradein_not_found")
+    return uuid.UUID(reader.account_id)
+
+
+async def get_tradein(reader: Principal, tradein_id: str) -> TradeIn:
+    """A trade-in, for its seller or for staff (graders, customer service, admins); anyone else: not found."""
+    return await _load_tradein(_tradein_key(tradein_id), _reader_filter(reader))
+
+
+async def accept_quote(seller: Principal, quote_id: str, data: TradeInCreate) -> TradeIn:
+    """Turn a quote into a trade-in: its eligible pieces, one parcel on a prepaid label, to ship within 30 days.
+
+    Race-safe: the quote row is locked (PostgreSQL; SQLite has one writer), and a trade-in's quote is unique,
+    so of two accepts at the same moment one wins and the other is `already_accepted`. The acceptance e-mail
+    (label and deed attached) goes out once the trade-in is committed.
+    """
+    key = _quote_key(quote_id)
+    if seller.account_id is None:
+        raise NotFound("No such quote.", code="quote_not_found")
+    account = await accounts.get_account(seller.account_id)
+    now = clock.now()
+    tradein_id = uuid.uuid4()
+    already = Conflict("This offer was already accepted: its trade-in is under My trade-ins.", code="already_accepted")
+    try:
+        async with db.write_transaction():
+            query = QuoteRow.select(QuoteRow.id, QuoteRow.status, QuoteRow.expires_at, QuoteRow.currency).where(
+                QuoteRow.id == key, QuoteRow.account == uuid.UUID(account.id))
+            if not db.is_sqlite():
+                query = query.lock_rows("UPDATE")
+            quote = await query.first()
+            if quote is None:
+                raise NotFound("No such quote.", code="quote_not_found")
+            if quote["status"] == "accepted":
+                raise already
+            if quote["expires_at"] <= now:
+                raise Conflict(f"This offer expired on {_paris(quote['expires_at']):%d/%m/%Y}: ask for a new quote.",
+                               code="quote_expired")
+            lines = await QuoteLineRow.select().where(QuoteLineRow.quote == key, QuoteLineRow.eligible.eq(True)
+                                                      ).order_by(QuoteLineRow.line)
+            if not lines:
+                raise Conflict("None of the pieces of this offer can be taken back: there is nothing to send.",
+                               code="nothing_to_accept")
+            reference = model.tradein_reference(str(tradein_id))
+            booked_with = carriers.current()
+            tracking_number = await booked_with.book(carriers.Shipment(
+                reference=reference, piece_count=len(lines),
+                sender_name=f"{account.first_name} {account.last_name}", sender_country=account.country))
+            await TradeInRow.insert(TradeInRow(
+                id=tradein_id, quote=key, account=uuid.UUID(account.id), status=model.AWAITING_SHIPMENT,
+                refused_items=data.refused_items, total_offer=sum(line["offer"] for line in lines),
+                currency=quote["currency"], created_at=now))
+            await TradeInItemRow.insert(*[
+                TradeInItemRow(id=uuid.uuid4(), tradein=tradein_id, line=line["line"], product_ref=line["product_ref"],
+                               name=line["name"], category=line["category"], season=line["season"], size=line["size"],
+                               declared_condition=line["condition"], offer=line["offer"],
+                               status=model.AWAITING_SHIPMENT)
+                for line in lines])
+            parcel_id = uuid.uuid4()
+            await ParcelRow.insert(ParcelRow(
+                id=parcel_id, tradein=tradein_id, carrier=booked_with.name, tracking_number=tracking_number,
+                status=model.LABEL_CREATED, ship_by=model.ship_by(_paris(now).date()), created_at=now))
+            await _record_event(parcel_id, model.LABEL_CREATED, now, "system", now)
+            await QuoteRow.update({QuoteRow.status: "accepted"}).where(QuoteRow.id == key)
+    except Exception as exc:
+        if db.is_unique_violation(exc):  # the other accept committed first
+            raise already from None
+        raise
+    tradein = await _load_tradein(tradein_id)
+    log.info("trade-in %s accepted from quote %s: %d pieces, parcel %s", tradein_id, key, len(tradein.items),
+             tracking_number)
+    label, deed = _label_of(tradein, account), _deed_of(tradein, account)
+    await _tell_seller(tradein, account, ACCEPTED_MAIL, _acceptance_mail(tradein, account), attachments=(
+        notify.Attachment(f"label-{tracking_number}.pdf", documents.label_pdf(label), "application/pdf"),
+        notify.Attachment(f"deed-{tradein.reference}.pdf", documents.deed_pdf(deed), "application/pdf"),
+    ))
+    return await _load_tradein(tradein_id)
+
+
+async def list_tradeins(account_id: str, limit: int = 20, cursor: str | None = None
+                        ) -> tuple[list[TradeInSummary], str | None]:
+    """The seller's trade-ins, newest first."""
+    check_limit(limit)
+    query = TradeInRow.select().where(TradeInRow.account == uuid.UUID(account_id))
+    if cursor is not None:
+        after, after_id = _newest_first_cursor(cursor)
+        query = query.where((TradeInRow.created_at < after)
+                            | ((TradeInRow.created_at == after) & (TradeInRow.id < after_id)))
+    rows = await query.order_by(TradeInRow.created_at, TradeInRow.id, ascending=False).limit(limit + 1)
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(last["created_at"].isoformat(), str(last["id"]))
+    return await _summaries(page), next_cursor
+
+
+async def _summaries(rows: list[dict]) -> list[TradeInSummary]:
+    """Trade-in rows as list entries, with their piece counts and parcels (three queries, whatever the count)."""
+    counts: dict[uuid.UUID, int] = {}
+    parcels: dict[uuid.UUID, dict] = {}
+    if rows:
+        keys = [row["id"] for row in rows]
+        for item in await TradeInItemRow.select(TradeInItemRow.tradein).where(TradeInItemRow.tradein.is_in(keys)):
+            counts[item["tradein"]] = counts.get(item["tradein"], 0) + 1
+        for parcel in await ParcelRow.select().where(ParcelRow.tradein.is_in(keys)).order_by(ParcelRow.created_at):
+            parcels.setdefault(parcel["tradein"], parcel)  # the first booked
+    return [
+        TradeInSummary(id=str(row["id"]), reference=model.tradein_reference(str(row["id"])), status=row["status"],
+                       created_at=row["created_at"], piece_count=counts.get(row["id"], 0),
+                       total_offer=Money(row["total_offer"], row["currency"]),
+                       tracking_number=parcels[row["id"]]["tracking_number"],
+                       parcel_status=parcels[row["id"]]["status"], ship_by=parcels[row["id"]]["ship_by"],
+                       sla_due_date=row["sla_due_date"], received_at=row["received_at"])
+        for row in rows
+    ]
+
+
+async def tradein_of_quote(account_id: str, quote_id: str) -> str | None:
+    """The id of the trade-in the seller's quote became, if it was accepted."""
+    try:
+        key = uuid.UUID(quote_id)
+    except ValueError:
+        return None
+    row = await TradeInRow.select(TradeInRow.id).where(
+        TradeInRow.quote == key, TradeInRow.account == uuid.UUID(account_id)).first()
+    return str(row["id"]) if row else None
+
+
+# --- documents ----------------------------------------------------------------------------------------------
+
+LABEL_PDF, LABEL_ZPL, DEED_PDF = "label.pdf", "label.zpl", "deed.pdf"
+DOCUMENT_TYPES = {LABEL_PDF: "application/pdf", LABEL_ZPL: "text/plain; charset=utf-8", DEED_PDF: "application/pdf"}
+
+
+class Document(msgspec.Struct, frozen=True):
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def _label_of(tradein: TradeIn, seller: Account) -> documents.Label:
+    return documents.Label(
+        tracking_number=tradein.parcel.tracking_number, carrier=carriers.display_name(tradein.parcel.carrier),
+        reference=tradein.reference, piece_count=len(tradein.items),
+        sender_name=f"{seller.first_name} {seller.last_name}", sender_email=seller.email,
+        sender_country=seller.country, ship_by=tradein.parcel.ship_by)
+
+
+def _deed_of(tradein: TradeIn, seller: Account) -> documents.Deed:
+    assert tradein.created_at is not None and tradein.total_offer is not None
+    return documents.Deed(
+        tradein_id=tradein.id, reference=tradein.reference, tracking_number=tradein.parcel.tracking_number,
+        accepted_on=_paris(tradein.created_at).date(), seller_name=f"{seller.first_name} {seller.last_name}",
+        seller_email=seller.email, seller_birth_date=seller.birth_date, seller_country=seller.country,
+        account_id=seller.id, total=tradein.total_offer, refused_items=tradein.refused_items,
+        pieces=tuple(documents.DeedPiece(line=item.line, product_ref=item.product_ref, name=item.name,
+                                         season=item.season, size=item.size,
+                                         declared_condition=item.declared_condition, offer=item.offer)
+                     for item in tradein.items))
+
+
+async def _seller_of(tradein_key: uuid.UUID) -> Account:
+    row = await TradeInRow.select(TradeInRow.account).where(TradeInRow.id == tradein_key).first()
+    return await accounts.get_account(str(row["account"]))
+
+
+async def get_document(reader: Principal, tradein_id: str, name: str) -> Document:
+    """The prepaid label (`label.pdf`, `label.zpl`) or the transfer deed (`deed.pdf`), for the seller or staff."""
+    if name not in DOCUMENT_TYPES:
+        raise NotFound("No such document.")
+    key = _tradein_key(tradein_id)
+    tradein = await _load_tradein(key, _reader_filter(reader))
+    seller = await _seller_of(key)
+    number = tradein.parcel.tracking_number
+    if name == LABEL_PDF:
+        return Document(f"label-{number}.pdf", DOCUMENT_TYPES[name], documents.label_pdf(_label_of(tradein, seller)))
+    if name == LABEL_ZPL:
+        zpl = documents.label_zpl(_label_of(tradein, seller)).encode()
+        return Document(f"label-{number}.zpl", DOCUMENT_TYPES[name], zpl)
+    deed = documents.deed_pdf(_deed_of(tradein, seller))
+    return Document(f"deed-{tradein.reference}.pdf", DOCUMENT_TYPES[name], deed)
+
+
+# --- parcels: carrier events and reception ------------------------------------------------------------------
+
+
+async def _locked_parcel(tracking_number: str) -> dict:
+    """The parcel of a tracking number, locked for the rest of the transaction; else 404 `parcel_not_found`."""
+    query = ParcelRow.select().where(ParcelRow.tracking_number == tracking_number)
+    if not db.is_sqlite():
+        query = query.lock_rows("UPDATE")
+    parcel = await query.first()
+    if parcel is None:
+        raise NotFound(f"No parcel has the tracking number {tracking_number}: check it against the label.",
+                       code="parcel_not_found")
+    return parcel
+
+
+async def _record_event(parcel_id: uuid.UUID, event: str, occurred_at: dt.datetime, source: str,
+                        now: dt.datetime) -> bool:
+    """Store one parcel event unless the same event at the same moment is stored already; True when new."""
+    occurred_at = occurred_at.astimezone(dt.timezone.utc)
+    once_key = f"{parcel_id}:{event}:{occurred_at.isoformat()}"
+    stored = await ParcelEventRow.insert(ParcelEventRow(
+        parcel=parcel_id, event=event, occurred_at=occurred_at, recorded_at=now, source=source, once_key=once_key,
+    )).on_conflict(action="DO NOTHING").returning(ParcelEventRow.id)
+    return bool(stored)
+
+
+async def _advance(parcel: dict, step: str) -> bool:
+    """Move the parcel, its trade-in and its pieces forwards to where `step` puts them (never backwards);
+    True when the trade-in itself moved."""
+    status = model.furthest_parcel_status(parcel["status"], step)
+    if status != parcel["status"]:
+        await ParcelRow.update({ParcelRow.status: status}).where(ParcelRow.id == parcel["id"])
+    target = model.tradein_status_for(status)
+    moved = []
+    earlier = model.statuses_before(model.TRADEIN_PROGRESS, target)
+    if earlier:
+        moved = await TradeInRow.update({TradeInRow.status: target}).where(
+            TradeInRow.id == parcel["tradein"], TradeInRow.status.is_in(list(earlier))).returning(TradeInRow.id)
+    item_target = model.item_status_for(status)
+    earlier = model.statuses_before(model.ITEM_PROGRESS, item_target)
+    if earlier:
+        await TradeInItemRow.update({TradeInItemRow.status: item_target}).where(
+            TradeInItemRow.tradein == parcel["tradein"], TradeInItemRow.status.is_in(list(earlier)))
+    return bool(moved)
+
+
+async def record_carrier_event(data: CarrierEventCreate) -> CarrierEventReceipt:
+    """A carrier's report on a parcel. Idempotent (each event is stored once) and safe in any order: the parcel
+    shows the furthest step reported. A carrier's `delivered` is not the reception: the warehouse scan is."""
+    number = _tracking_number(data.tracking_number)
+    now = clock.now()
+    async with db.write_transaction():
+        parcel = await _locked_parcel(number)
+        recorded = await _record_event(parcel["id"], data.event, data.occurred_at, "carrier", now)
+        moved = await _advance(parcel, data.event)
+        status = model.furthest_parcel_status(parcel["status"], data.event)
+    if moved:
+        tradein = await _load_tradein(parcel["tradein"])
+        seller = await _seller_of(parcel["tradein"])
+        await _tell_seller(tradein, seller, IN_TRANSIT_MAIL, _in_transit_mail(tradein, seller))
+    return CarrierEventReceipt(tracking_number=number, event=data.event, occurred_at=data.occurred_at,
+                               recorded=recorded, parcel_status=status)
+
+
+async def receive_parcel(grader: Principal, data: ReceptionCreate) -> TradeIn:
+    """The warehouse scans a parcel in: it is received, its pieces await grading, and the SLA clock starts
+    (15 French business days after the reception day, forever.tradein.sla)."""
+    number = _tracking_number(data.tracking_number)
+    now = clock.now()
+    due = sla.sla_due_date(_paris(now).date())
+    async with db.write_transaction():
+        parcel = await _locked_parcel(number)
+        if parcel["received_at"] is not None:
+            raise Conflict(f"Parcel {number} was already received on "
+                           f"{_paris(parcel['received_at']):%d/%m/%Y at %H:%M} (trade-in "
+                           f"{model.tradein_reference(str(parcel['tradein']))}).", code="already_received")
+        await ParcelRow.update({ParcelRow.received_at: now, ParcelRow.received_by: uuid.UUID(grader.account_id)}
+                               ).where(ParcelRow.id == parcel["id"])
+        await _record_event(parcel["id"], model.RECEIVED, now, "warehouse", now)
+        await _advance(parcel, model.RECEIVED)
+        await TradeInRow.update({TradeInRow.received_at: now, TradeInRow.sla_due_date: due}).where(
+            TradeInRow.id == parcel["tradein"])
+    tradein = await _load_tradein(parcel["tradein"])
+    log.info("parcel %s received: trade-in %s, %d pieces due by %s", number, tradein.id, len(tradein.items), due)
+    seller = await _seller_of(parcel["tradein"])
+    await _tell_seller(tradein, seller, RECEIVED_MAIL, _received_mail(tradein, seller))
+    return await _load_tradein(parcel["tradein"])
+
+
+async def recent_receptions(limit: int = 10) -> list[TradeInSummary]:
+    """The trade-ins whose parcels were received last, newest first (the reception station's log)."""
+    received = await ParcelRow.select(ParcelRow.tradein).where(ParcelRow.received_at.is_not_null()).order_by(
+        ParcelRow.received_at, ascending=False).limit(limit)
+    order = [row["tradein"] for row in received]
+    rows = await TradeInRow.select().where(TradeInRow.id.is_in(order)) if order else []
+    rows.sort(key=lambda row: order.index(row["id"]))
+    return await _summaries(rows)
+
+
+# --- the warehouse lead's SLA board -------------------------------------------------------------------------
+
+_SLA_ITEMS = """
+    SELECT i.id, i.product_ref, i.name, i.declared_condition, t.id AS tradein_id, t.received_at, t.sla_due_date,
+           p.tracking_number
+    FROM tradein_item i
+    JOIN tradein t ON t.id = i.tradein
+    JOIN parcel p ON p.tradein = t.id
+    WHERE i.status = {} {}
+    ORDER BY t.sla_due_date, i.id
+    LIMIT {}
+"""
+
+
+async def sla_board(limit: int = 100, cursor: str | None = None) -> tuple[list[SlaItem], str | None, int, int]:
+    """Pieces awaiting grading by business days left to their SLA, the overdue first; with the total and the
+    number overdue."""
+    check_limit(limit)
+    after = ""
+    args: list[object] = [model.AWAITING_GRADING]
+    if cursor is not None:
+        due, item_id = decode_cursor(cursor, (str, str))
+        try:
+            args += [dt.date.fromisoformat(due), dt.date.fromisoformat(due), uuid.UUID(item_id)]
+        except ValueError:
+            raise InvalidInput("That cursor is not one this list gave out.", code="invalid_cursor") from None
+        after = "AND (t.sla_due_date > {} OR (t.sla_due_date = {} AND i.id > {}))"
+    rows = await db.fetch(_SLA_ITEMS.format("{}", after, "{}"), *args, limit + 1)
+    today = clock.today()
+    items = [
+        SlaItem(item_id=str(row["id"]), tradein_id=str(row["tradein_id"]),
+                reference=model.tradein_reference(str(row["tradein_id"])), product_ref=row["product_ref"],
+                name=row["name"], declared_condition=row["declared_condition"],
+                tracking_number=row["tracking_number"], received_at=row["received_at"],
+                sla_due_date=row["sla_due_date"], business_days_left=sla.business_days_left(today, row["sla_due_date"]),
+                overdue=row["sla_due_date"] < today)
+        for row in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor(items[-1].sla_due_date.isoformat(), items[-1].item_id)
+    waiting = TradeInItemRow.status == model.AWAITING_GRADING
+    total = await TradeInItemRow.count().where(waiting)
+    overdue = await TradeInItemRow.count().where(waiting, TradeInItemRow.tradein.sla_due_date < today)
+    return items, next_cursor, total, overdue
+
+
+# --- e-mails to the seller ----------------------------------------------------------------------------------
+
+
+class _Mail(msgspec.Struct, frozen=True):
+    subject: str
+    text: str
+
+
+async def _tell_seller(tradein: TradeIn, seller: Account, kind: str, mail: _Mail,
+                       attachments: tuple[notify.Attachment, ...] = ()) -> None:
+    """E-mail the seller and note it on the trade-in's timeline. A mail that cannot go out does not undo the
+    step it reports: it is logged, and the page still shows everything."""
+    try:
+        await notify.send(seller.email, mail.subject, mail.text, attachments)
+    except Exception:
+        log.exception("trade-in %s: the %s e-mail could not be sent", tradein.id, kind)
+        return
+    async with db.write_transaction():
+        await TradeInMessageRow.insert(TradeInMessageRow(tradein=uuid.UUID(tradein.id), kind=kind,
+                                                         subject=mail.subject[:200], sent_at=clock.now()))
+
+
+def _page_link(tradein: TradeIn) -> str:
+    return f"{get_settings().public_url}/tradeins/{tradein.id}"
+
+
+def _pieces_text(tradein: TradeIn) -> str:
+    return "\n".join(f"- {item.name or item.product_ref} ({item.product_ref}), declared "
+                     f"{item.declared_condition.replace('_', ' ')}: {item.offer.format()}" for item in tradein.items)
+
+
+def _acceptance_mail(tradein: TradeIn, seller: Account) -> _Mail:
+    count = len(tradein.items)
+    refused = ("sent back to you free of charge" if tradein.refused_items == "return" else "donated")
+    assert tradein.total_offer is not None
+    return _Mail(
+        subject=f"Your AMI For Ever trade-in {tradein.reference}: label and transfer deed",
+        text=(
+            f"Hello {seller.first_name},\n\n"
+            f"Thank you: you accepted our offer of {tradein.total_offer.format()} in store credit for {count} "
+            f"piece{'s' if count > 1 else ''}.\n\n"
+            "1. Print the prepaid label (attached) and stick it on your parcel.\n"
+            "2. Print the transfer deed (attached), date and sign it, and put it in the parcel with your pieces.\n"
+            "3. Drop the parcel off at a post office, a Pickup relay or a Chronopost agency by "
+            f"{documents.french_date(tradein.parcel.ship_by)}, and keep the stamped receipt.\n\n"
+            f"Tracking number: {s10.spaced(tradein.parcel.tracking_number)}\n\n"
+            f"Your pieces:\n{_pieces_text(tradein)}\n\n"
+            "Our quality experts check each piece within 15 business days of its arrival; your credit lands piece "
+            f"by piece. Pieces they refuse will be {refused}, as you chose.\n\n"
+            f"Follow your trade-in, and download the label and the deed again: {_page_link(tradein)}\n\n"
+            "AMI For Ever"
+        ))
+
+
+def _in_transit_mail(tradein: TradeIn, seller: Account) -> _Mail:
+    number = tradein.parcel.tracking_number
+    return _Mail(
+        subject=f"Your parcel {number} is on its way",
+        text=(
+            f"Hello {seller.first_name},\n\n"
+            f"The carrier has your parcel {s10.spaced(number)} (trade-in {tradein.reference}). We will write again "
+            "as soon as our warehouse receives it.\n\n"
+            f"Follow it: {_page_link(tradein)}\n\nAMI For Ever"
+        ))
+
+
+def _received_mail(tradein: TradeIn, seller: Account) -> _Mail:
+    count = len(tradein.items)
+    assert tradein.sla_due_date is not None
+    return _Mail(
+        subject=f"We received your parcel {tradein.parcel.tracking_number}",
+        text=(
+            f"Hello {seller.first_name},\n\n"
+            f"Our warehouse received your parcel {s10.spaced(tradein.parcel.tracking_number)} (trade-in "
+            f"{tradein.reference}). Our quality experts will check your {count} piece{'s' if count > 1 else ''} "
+            f"and you will hear from us by {documents.french_date(tradein.sla_due_date)} at the latest "
+            "(15 business days). Your credit lands piece by piece as each is validated.\n\n"
+            f"Follow your pieces: {_page_link(tradein)}\n\nAMI For Ever"
+        ))

@@ -18,7 +18,8 @@ from forever.accounts import model as accounts_rules
 from forever.accounts import service as accounts
 from forever.accounts.schemas import AccountCreate, Principal, Session
 from forever.api.accounts import client_address
-from forever.auth import SESSION_COOKIE, seller_only
+from forever.api.tradeins import document_response
+from forever.auth import SESSION_COOKIE, seller_only, signed_in
 from forever.catalog import service as catalog
 from forever.catalog.model import Product
 from forever.errors import Conflict, InvalidInput, NotAuthenticated, TooManyRequests
@@ -26,8 +27,8 @@ from forever.money import Money
 from forever.settings import Settings
 from forever.tradein import model as tradein_rules
 from forever.tradein import service as tradein
-from forever.tradein.schemas import CatalogProduct, QuoteCreate, QuoteItemCreate
-from forever.web import basket, wording
+from forever.tradein.schemas import CatalogProduct, QuoteCreate, QuoteItemCreate, TradeInCreate
+from forever.web import basket, tradeins, wording
 from forever.web.basket import BasketLine
 from forever.web.pages import is_htmx, render, safe_next, see_other
 
@@ -83,7 +84,10 @@ def _basket_cookie(request: Request[Any, Any, Any], lines: list[BasketLine]) -> 
 
 
 def _home_of(role: str | None) -> str:
-    return "/sell" if role == accounts_rules.CUSTOMER else "/"
+    """Where a person lands after signing in: sellers sell, graders receive parcels, admins watch the SLA."""
+    homes = {accounts_rules.CUSTOMER: "/sell", accounts_rules.GRADER: "/warehouse/reception",
+             accounts_rules.ADMIN: "/warehouse/sla"}
+    return homes.get(role or "", "/")
 
 
 # --- landing, sign-up, sign-in ------------------------------------------------------------------------------
@@ -339,12 +343,67 @@ async def quotes(principal: NamedDependency[Principal], cursor: Cursor = None) -
 
 @get("/quotes/{quote_id:str}", guards=[seller_only], include_in_schema=False)
 async def quote(principal: NamedDependency[Principal], quote_id: FromPath[str]) -> Template:
+    return await _quote_page(principal, quote_id)
+
+
+async def _quote_page(principal: Principal, quote_id: str, *, status: int = 200, problem: str | None = None,
+                      refused_items: str = "return") -> Template:
     found = await tradein.get_quote(principal.account_id, quote_id)
-    return render("seller/quote.html", nav="quotes", quote=found, status_labels=wording.QUOTE_STATUS_LABELS,
-                  taken=sum(1 for line in found.items if line.eligible))
+    accepted_as = await tradein.tradein_of_quote(principal.account_id, quote_id) if found.status == "accepted" else None
+    return render("seller/quote.html", status=status, nav="quotes", quote=found,
+                  status_labels=wording.QUOTE_STATUS_LABELS, taken=sum(1 for line in found.items if line.eligible),
+                  tradein_id=accepted_as, problem=problem, refused_items=refused_items)
+
+
+# --- trade-ins ----------------------------------------------------------------------------------------------
+
+
+class AcceptForm(msgspec.Struct, kw_only=True):
+    """The quote page's "Accept this offer" form."""
+
+    refused_items: str = ""
+
+
+@post("/quotes/{quote_id:str}/accept", guards=[seller_only], include_in_schema=False, status_code=200)
+async def accept_quote(principal: NamedDependency[Principal], quote_id: FromPath[str],
+                       data: Annotated[AcceptForm, FormBody]) -> Template | Redirect:
+    if data.refused_items not in tradein_rules.REFUSED_ITEM_CHOICES:
+        return await _quote_page(principal, quote_id, status=422, refused_items="",
+                                 problem="Choose what we do with pieces our experts refuse: send them back, or donate.")
+    try:
+        created = await tradein.accept_quote(principal, quote_id, TradeInCreate(refused_items=data.refused_items))
+    except Conflict as exc:
+        existing = await tradein.tradein_of_quote(principal.account_id, quote_id)
+        if existing is not None:  # accepted already (a second tab, a double click): show what it became
+            return see_other(f"/tradeins/{existing}")
+        return await _quote_page(principal, quote_id, status=409, problem=exc.detail,
+                                 refused_items=data.refused_items)
+    return see_other(f"/tradeins/{created.id}")
+
+
+@get("/tradeins", guards=[seller_only], include_in_schema=False)
+async def tradeins_list(principal: NamedDependency[Principal], cursor: Cursor = None) -> Template:
+    items, next_cursor = await tradein.list_tradeins(principal.account_id, 20, cursor)
+    return render("seller/tradeins.html", nav="tradeins", tradeins=items, **tradeins.VIEW_HELPERS,
+                  next=urlencode({"cursor": next_cursor}) if next_cursor else None)
+
+
+@get("/tradeins/{tradein_id:str}", guards=[signed_in], include_in_schema=False)
+async def tradein_page(principal: NamedDependency[Principal], tradein_id: FromPath[str]) -> Template:
+    found = await tradein.get_tradein(principal, tradein_id)
+    return render("seller/tradein.html", nav="tradeins", tradein=found, timeline=tradeins.parcel_timeline(found),
+                  steps={item.id: tradeins.piece_steps(found, item) for item in found.items}, **tradeins.VIEW_HELPERS)
+
+
+@get("/tradeins/{tradein_id:str}/{name:str}", guards=[signed_in], include_in_schema=False)
+async def tradein_document(principal: NamedDependency[Principal], tradein_id: FromPath[str],
+                           name: FromPath[str]) -> Response[bytes]:
+    """The label (PDF, ZPL) or the deed, for the signed-in seller (the API takes a bearer token instead)."""
+    return document_response(await tradein.get_document(principal, tradein_id, name))
 
 
 handlers = [
     landing, sign_up_form, sign_up, sign_in_form, sign_in, sign_out, sell, search_fragment, add_to_basket,
-    remove_from_basket, save_basket, create_quote, quotes, quote,
+    remove_from_basket, save_basket, create_quote, quotes, quote, accept_quote, tradeins_list, tradein_page,
+    tradein_document,
 ]

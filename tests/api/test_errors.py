@@ -7,6 +7,7 @@ import pytest
 from litestar import get
 
 from forever.app import create_app
+from support import bearer, sign_up
 
 
 def assert_problem(response, status, code):
@@ -97,3 +98,24 @@ async def test_a_person_at_an_unknown_address_gets_a_page_the_api_a_problem(clie
     assert "Page not found" in page.text or "404" in page.text
     api = await client.get("/api/v1/no-such-thing", headers={"accept": "text/html"})
     assert_problem(api, 404, "not_found")
+
+
+@pytest.mark.parametrize("body", [
+    {"email": "a@b.fr", "password": 12345678},
+    {"email": ["a@b.fr"], "password": "x"},
+    {"email": "a@b.fr", "password": "x", "extra": "1"},
+])
+async def test_values_of_the_wrong_type_are_refused_not_coerced(client, body):
+    body = assert_problem(await client.post("/api/v1/auth/login", json=body), 422, "validation_error")
+    assert body["errors"][0]["field"] in ("password", "email", "body", "extra", "")
+
+
+async def test_numbers_and_strings_are_not_interchanged(client):
+    token = await sign_up(client, "typed@example.com")
+    as_number = await client.post("/api/v1/quotes", headers=bearer(token),
+                                  json={"items": [{"product_ref": "X", "condition": "excellent", "size": 40}]})
+    body = assert_problem(as_number, 422, "validation_error")
+    assert body["errors"][0]["field"] == "items[0].size"
+    as_string = await client.post("/api/v1/me/vouchers", headers=bearer(token),
+                                  json={"amount": {"amount": "1200", "currency": "EUR"}})
+    assert_problem(as_string, 422, "validation_error")

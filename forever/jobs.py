@@ -1,0 +1,22 @@
+"""Periodic work, run by `forever jobs run` (e.g. every few minutes from cron or a systemd timer).
+
+Each job is safe to run again at any time and from several processes: every change happens under the same
+locks as the requests'.
+"""
+
+from __future__ import annotations
+
+from forever.idempotency import service as idempotency
+from forever.vouchers import service as vouchers
+
+
+async def run_jobs() -> dict[str, int]:
+    """Run every job once; returns what each did."""
+    return {
+        # Holds first: what a lapsed hold gives back to an expired voucher then expires with it.
+        "holds_lapsed": await vouchers.lapse_holds(),
+        "vouchers_expired": await vouchers.expire_vouchers(),
+        "expiry_reminders_sent": await vouchers.send_expiry_reminders(),
+        "voucher_misses_pruned": await vouchers.prune_misses(),
+        "idempotency_keys_purged": await idempotency.purge(),
+    }

@@ -1,0 +1,97 @@
+"""How pages show a trade-in: statuses in words, the parcel's timeline and each piece's progress. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from forever.tradein import model, s10
+from forever.tradein.carrier import display_name
+from forever.tradein.schemas import TradeIn, TradeInItem
+from forever.web.formatting import day
+
+TRADEIN_STATUS_LABELS: dict[str, str] = {
+    "awaiting_shipment": "To send", "in_transit": "On its way", "received": "Received", "graded": "Graded",
+    "closed": "Closed",
+}
+PARCEL_EVENT_LABELS: dict[str, str] = {
+    "label_created": "Label created", "dropped_off": "Dropped off", "in_transit": "In transit",
+    "delivered": "Delivered by the carrier", "received": "Received at the warehouse",
+}
+ITEM_STATUS_LABELS: dict[str, str] = {
+    "awaiting_shipment": "To send", "in_transit": "On its way", "awaiting_grading": "Awaiting grading",
+    "credited": "Credited", "counter_offer": "Counter-offer", "refused": "Refused",
+}
+REFUSED_ITEMS_TEXTS: dict[str, str] = {
+    "return": "sent back to you free of charge", "donate": "donated",
+}
+SOURCE_LABELS: dict[str, str] = {"system": "AMI For Ever", "carrier": "the carrier", "warehouse": "our warehouse"}
+# The steps every piece goes through, in order; the last one is its own outcome.
+PIECE_STEPS: tuple[tuple[str, str], ...] = (
+    ("label_created", "Label created"), ("dropped_off", "Dropped off"), ("in_transit", "In transit"),
+    ("received", "Received"),
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a parcel's timeline: a step that happened (or is still to come), or an e-mail sent."""
+
+    kind: str  # "event", "email" or "pending"
+    title: str
+    when: dt.datetime | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PieceStep:
+    title: str
+    state: str  # "done", "current" or "todo"
+    detail: str = ""
+
+
+def label(labels: dict[str, str], code: str) -> str:
+    return labels.get(code, code.replace("_", " ").capitalize())
+
+
+def parcel_timeline(tradein: TradeIn) -> list[TimelineEntry]:
+    """What happened to the parcel and which e-mails went out, oldest first, then the steps still to come."""
+    entries = [(event.occurred_at, 0, TimelineEntry(
+        "event", label(PARCEL_EVENT_LABELS, event.event), event.occurred_at,
+        f"Reported by {SOURCE_LABELS.get(event.source, event.source)}")) for event in tradein.parcel.events]
+    entries += [(note.sent_at, 1, TimelineEntry("email", f"E-mail sent: {note.subject}", note.sent_at))
+                for note in tradein.notifications]
+    timeline = [entry for _, _, entry in sorted(entries, key=lambda item: (item[0], item[1]))]
+    reached = model.PARCEL_PROGRESS.index(tradein.parcel.status)
+    for step in (model.DROPPED_OFF, model.IN_TRANSIT, model.RECEIVED):
+        if model.PARCEL_PROGRESS.index(step) > reached:
+            detail = f"Drop it off by {day(tradein.parcel.ship_by)}" if step == model.DROPPED_OFF else ""
+            timeline.append(TimelineEntry("pending", label(PARCEL_EVENT_LABELS, step), None, detail))
+    return timeline
+
+
+def piece_steps(tradein: TradeIn, item: TradeInItem) -> list[PieceStep]:
+    """A piece's way so far: the parcel's steps, then its own outcome (awaiting grading, credited, ...)."""
+    reached = model.PARCEL_PROGRESS.index(tradein.parcel.status)
+    steps = []
+    for code, title in PIECE_STEPS:
+        done = reached >= model.PARCEL_PROGRESS.index(code)
+        steps.append(PieceStep(title, "done" if done else "todo"))
+    if item.status in (model.AWAITING_SHIPMENT, model.IN_TRANSIT):
+        outcome = PieceStep("Graded", "todo")
+    elif item.status == model.AWAITING_GRADING:
+        due = f"Our experts answer by {day(tradein.sla_due_date)}" if tradein.sla_due_date else ""
+        outcome = PieceStep("Awaiting grading", "current", due)
+    else:
+        outcome = PieceStep(label(ITEM_STATUS_LABELS, item.status), "done")
+    return [*steps, outcome]
+
+
+VIEW_HELPERS = {
+    "tradein_status": lambda code: label(TRADEIN_STATUS_LABELS, code),
+    "item_status": lambda code: label(ITEM_STATUS_LABELS, code),
+    "parcel_status": lambda code: label(PARCEL_EVENT_LABELS, code),
+    "carrier_name": display_name,
+    "spaced": s10.spaced,
+    "refused_items_text": lambda code: REFUSED_ITEMS_TEXTS.get(code, code),
+}
