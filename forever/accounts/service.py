@@ -160,7 +160,7 @@ async def logout(token: str) -> None:
 # query builder cost more than the rest of a trivial request (bench/quotes.py, profiled).
 _PERSON_BY_TOKEN = """
     SELECT account.id, account.role, account.country, account.birth_date, store.code AS store_code,
-           auth_token.expires_at
+           store.kind AS store_kind, auth_token.expires_at
     FROM auth_token
     JOIN account ON account.id = auth_token.account
     LEFT JOIN store ON store.id = account.store
@@ -191,7 +191,7 @@ async def authenticate(secret: str) -> Principal | None:
         return None
     person = people[0]
     return Principal(kind="person", role=person["role"], account_id=str(person["id"]),
-                     store_code=person["store_code"], country=person["country"],
+                     store_code=person["store_code"], store_kind=person["store_kind"], country=person["country"],
                      birth_date=person["birth_date"])
 
 
