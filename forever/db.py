@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import aiosqlite
+from piccolo.conf.apps import AppConfig, table_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
@@ -210,6 +211,18 @@ class PooledSQLiteEngine(SQLiteEngine):
             reader.close()
         self._pools.pop(loop_id, None)
         self._write_locks.pop(loop_id, None)
+
+
+def domain_app(name: str, depends_on: Sequence[str] = ()) -> AppConfig:
+    """The Piccolo app of one domain package: its `tables` module and its `piccolo_migrations` folder."""
+    package = Path(__file__).resolve().parent / name
+    return AppConfig(
+        app_name=name,
+        migrations_folder_path=str(package / "piccolo_migrations"),
+        table_classes=table_finder(modules=[f"forever.{name}.tables"], exclude_imported=True),
+        migration_dependencies=[f"forever.{dependency}.piccolo_app" for dependency in depends_on],
+        commands=[],
+    )
 
 
 def make_engine(url: str) -> Engine:

@@ -1,15 +1,5 @@
-"""Piccolo app of the accounts domain."""
+"""Piccolo app of accounts, staff, stores, tokens and channel keys."""
 
-import os
+from forever.db import domain_app
 
-from piccolo.conf.apps import AppConfig, table_finder
-
-CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
-
-APP_CONFIG = AppConfig(
-    app_name="accounts",
-    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=table_finder(modules=["forever.accounts.tables"], exclude_imported=True),
-    migration_dependencies=[],
-    commands=[],
-)
+APP_CONFIG = domain_app("accounts")

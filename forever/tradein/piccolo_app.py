@@ -1,15 +1,5 @@
-"""Piccolo app of the tradein domain."""
+"""Piccolo app of quotes, trade-ins, parcels and reception."""
 
-import os
+from forever.db import domain_app
 
-from piccolo.conf.apps import AppConfig, table_finder
-
-CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
-
-APP_CONFIG = AppConfig(
-    app_name="tradein",
-    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=table_finder(modules=["forever.tradein.tables"], exclude_imported=True),
-    migration_dependencies=["forever.accounts.piccolo_app"],
-    commands=[],
-)
+APP_CONFIG = domain_app("tradein", depends_on=["accounts"])

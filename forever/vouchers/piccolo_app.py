@@ -1,15 +1,5 @@
-"""Piccolo app of the vouchers domain (store-credit ledger, vouchers, holds)."""
+"""Piccolo app of the store-credit ledger, vouchers and holds."""
 
-import os
+from forever.db import domain_app
 
-from piccolo.conf.apps import AppConfig, table_finder
-
-CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
-
-APP_CONFIG = AppConfig(
-    app_name="vouchers",
-    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=table_finder(modules=["forever.vouchers.tables"], exclude_imported=True),
-    migration_dependencies=[],
-    commands=[],
-)
+APP_CONFIG = domain_app("vouchers")
