@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import ipaddress
 import multiprocessing
+import re
 import socket
 import time
 from array import array
@@ -32,6 +33,7 @@ RequestSource = bytes | Sequence[bytes] | Callable[[int], bytes]
 LOOPBACK_NAMES = {"localhost"}
 MAX_HEADER_BYTES = 64 * 1024
 SAMPLE_BODY_BYTES = 500
+PROBLEM_CODE = re.compile(rb'"code"\s*:\s*"([^"]{1,64})"')  # the machine code of a problem+json answer
 
 
 def build_request(method: str, path: str, *, host: str = "127.0.0.1", port: int | None = None,
@@ -79,6 +81,7 @@ class LoadResult:
     statuses: dict[int, int]   # status code -> count (inside the window)
     errors: dict[str, int]     # exception type -> count (whole run, warm-up included)
     samples: dict[int, str]    # first body seen for each non-2xx status (truncated)
+    codes: dict[str, int] = dataclasses.field(default_factory=dict)  # "status code" -> count, non-2xx only
 
     @property
     def non_2xx(self) -> int:
@@ -184,6 +187,7 @@ async def run_load(port: int, requests: RequestSource, *, host: str = "127.0.0.1
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
     samples: dict[int, str] = {}
+    codes: Counter[str] = Counter()
 
     async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), request_timeout)
@@ -214,8 +218,11 @@ async def run_load(port: int, requests: RequestSource, *, host: str = "127.0.0.1
             if window_start <= t1 < window_end:
                 latencies.append(t1 - t0)
                 statuses[status] += 1
-                if not 200 <= status < 300 and status not in samples:
-                    samples[status] = body[:SAMPLE_BODY_BYTES].decode("utf-8", "replace")
+                if not 200 <= status < 300:
+                    found = PROBLEM_CODE.search(body)
+                    codes[f"{status} {found.group(1).decode() if found else '-'}"] += 1
+                    if status not in samples:
+                        samples[status] = body[:SAMPLE_BODY_BYTES].decode("utf-8", "replace")
             if not keep_alive:
                 writer.close()
                 reader = writer = None
@@ -246,7 +253,7 @@ async def run_load(port: int, requests: RequestSource, *, host: str = "127.0.0.1
         requests=count, rps=count / observed,
         mean_ms=(sum(ordered) / count / 1e6) if count else float("nan"),
         p50_ms=pct(50), p90_ms=pct(90), p99_ms=pct(99), max_ms=(ordered[-1] / 1e6) if count else float("nan"),
-        statuses=dict(sorted(statuses.items())), errors=dict(errors), samples=samples,
+        statuses=dict(sorted(statuses.items())), errors=dict(errors), samples=samples, codes=dict(codes),
     )
 
 

@@ -13,10 +13,12 @@ from forever.catalog import service as catalog
 from forever.catalog.demo_data import demo_products
 from forever.catalog.model import Product
 from forever.errors import Conflict
+from forever.money import Money
 from forever.settings import Settings
 from forever.tradein import model as tradein_rules
 from forever.tradein import service as tradein
 from forever.tradein.schemas import QuoteCreate, QuoteItemCreate, TradeInCreate
+from forever.vouchers import service as vouchers
 
 DEMO_PASSWORD = "Forever-2026!"
 
@@ -38,6 +40,9 @@ DEMO_SELLER = AccountCreate(
     email="camille@forever.demo", password=DEMO_PASSWORD, first_name="Camille", last_name="Martin",
     country="FR", birth_date=dt.date(1991, 4, 12),
 )
+
+# Store credit from a piece of an earlier, completed trade-in (not the accepted one, which grading will credit).
+DEMO_CREDIT = Money(25_000, "EUR")
 
 DEMO_KEYS = (("eshop", None), ("resale", None), ("store", "saint-honore"), ("store", "beaumarchais"),
              ("store", "galeries-haussmann"), ("carrier", None))
@@ -61,7 +66,10 @@ async def load_demo(settings: Settings) -> str:
         if not await accounts.account_exists(email):
             await accounts.create_staff(email, DEMO_PASSWORD, role, store)
     if not await accounts.account_exists(DEMO_SELLER.email):
-        await _demo_tradein(await accounts.register(DEMO_SELLER))
+        seller = await accounts.register(DEMO_SELLER)
+        await _demo_tradein(seller)
+        await vouchers.credit_tradein_item(seller.id, f"demo-earlier-{seller.id}", DEMO_CREDIT,
+                                           reference="a piece of an earlier trade-in (demo)")
     keys = []
     for channel, store in DEMO_KEYS:
         key = demo_key(settings, channel, store)
@@ -73,7 +81,8 @@ async def load_demo(settings: Settings) -> str:
         f"demo logins (e-mail / password):\n  {'seller':16} {DEMO_SELLER.email:28} {DEMO_PASSWORD}\n{logins}\n"
         f"demo channel keys (Authorization: Bearer <key>):\n" + "\n".join(keys) + "\n"
         f"demo trade-in: {DEMO_SELLER.email} has accepted an offer (see /tradeins); receive its parcel at "
-        "/warehouse/reception as the grader"
+        "/warehouse/reception as the grader;\n"
+        f"  {DEMO_SELLER.email} has {DEMO_CREDIT.format()} of store credit (see /credit)"
     )
 
 

@@ -220,6 +220,14 @@ async def add_store(code: str, name: str, country: str, kind: str) -> str:
     return code
 
 
+async def store_name(code: str) -> str:
+    """The name of a point of sale, as a receipt prints it."""
+    store = await Store.select(Store.name).where(Store.code == code).first()
+    if store is None:
+        raise NotFound(f"No store has the code {code!r}.", code="unknown_store")
+    return store["name"]
+
+
 async def _store_id(code: str | None) -> int | None:
     if code is None:
         return None

@@ -23,7 +23,7 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(
 REPLAYED = "Idempotent-Replayed"
 
 
-def _scope(principal: Principal) -> str:
+def key_scope(principal: Principal) -> str:
     """Keys are per caller: a channel key, or a person's account."""
     return f"apikey:{principal.api_key_id}" if principal.kind == "system" else f"account:{principal.account_id}"
 
@@ -47,7 +47,7 @@ async def idempotent(request: Request[Any, Any, Any], principal: Principal, key:
     if key is None:
         return Response(await work(claim=None), status_code=status_code)
     held: Claim | StoredAnswer = await idempotency.claim(
-        _scope(principal), key, idempotency.fingerprint(request.method, request.url.path, body), status_code)
+        key_scope(principal), key, idempotency.fingerprint(request.method, request.url.path, body), status_code)
     if isinstance(held, StoredAnswer):
         return _answer(held, replayed=True)
     try:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from forever import clock, db
+from forever.accounts import model as accounts_model
 from forever.accounts import service as accounts
 from forever.accounts.schemas import Principal
 from forever.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooManyRequests
@@ -312,11 +313,21 @@ class _Channel:
 
 
 def _channel(principal: Principal) -> _Channel:
-    if principal.kind != "system" or principal.channel not in model.CHANNELS:
+    """The channel a caller spends through: a channel key's, or for store staff at the till, their store's."""
+    if principal.kind == "system" and principal.channel in model.CHANNELS:
+        channel = principal.channel
+    elif principal.kind == "person" and principal.role == accounts_model.STORE_STAFF and principal.store_code:
+        channel = model.STORE
+    else:
         raise NotFound("Nothing here.")
-    if not model.channel_allowed(principal.channel, principal.store_kind):
+    if not model.channel_allowed(channel, principal.store_kind):
         raise NotAllowed("Vouchers cannot be used in department-store corners.", code="channel_not_allowed")
-    return _Channel(principal.channel, actor_of(principal))
+    return _Channel(channel, actor_of(principal))
+
+
+def check_spending_channel(principal: Principal) -> None:
+    """Raise as look-up and redemption would when this caller may not spend vouchers (e.g. a corner's till)."""
+    _channel(principal)
 
 
 # --- channels: look-up, redemption, holds ---------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 from litestar import Router
 
-from forever.web import seller
-from forever.web import warehouse
+from forever.web import credit, seller, till, warehouse
 from forever.web.pages import EXCEPTION_HANDLERS
 
-web_router = Router(path="/", route_handlers=[*seller.handlers, *warehouse.handlers],
+web_router = Router(path="/", route_handlers=[*seller.handlers, *credit.handlers, *till.handlers, *warehouse.handlers],
                     exception_handlers=EXCEPTION_HANDLERS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from forever.clock import PARIS
 from forever.money import Money
@@ -48,3 +49,21 @@ def iso_day(moment: dt.datetime) -> str:
 
 
 HELPERS = {"money": money, "day": day, "day_and_time": day_and_time, "iso_day": iso_day}
+
+
+def euros(text: str) -> Money:
+    """An amount typed in euros ("40", "12.50", "12,50 €") as Money; ValueError with a message to show."""
+    cleaned = text.strip().replace("€", "").replace("EUR", "").replace(" ", "").replace("\u202f", "")
+    if not cleaned:
+        raise ValueError("Enter an amount in euros, such as 40 or 12.50.")
+    if re.fullmatch(r"\d+,\d{1,2}", cleaned):
+        cleaned = cleaned.replace(",", ".")  # a French decimal comma
+    try:
+        amount = Money.from_major(cleaned)
+    except ValueError:
+        raise ValueError("Enter an amount in euros, such as 40 or 12.50 (at most two decimals).") from None
+    if amount.amount <= 0:
+        raise ValueError("Enter an amount above zero.")
+    if amount.amount > 100_000_000:
+        raise ValueError("That amount is far too large.")
+    return amount

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from litestar import MediaType, Request, Response
@@ -12,11 +15,21 @@ from litestar.exceptions import HTTPException, PermissionDeniedException, Valida
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
+import msgspec
+
 from forever import errors
+from forever.accounts.schemas import Principal
+from forever.api.idempotency import key_scope
+from forever.idempotency import service as idempotency
+from forever.idempotency.service import Claim, StoredAnswer
 from forever.problems import status_of
 from forever.web import formatting, wording
 
 log = logging.getLogger("forever.web")
+
+T = TypeVar("T", bound=msgspec.Struct)
+# How long a second copy of a form waits for the first to finish before saying it is still being processed.
+SAME_FORM_WAIT_S, SAME_FORM_POLL_S = 5.0, 0.1
 
 COMMON_CONTEXT: dict[str, Any] = {
     **formatting.HELPERS,
@@ -37,6 +50,40 @@ def render(template: str, *, status: int = 200, cookies: list[Cookie] | None = N
 def see_other(path: str, cookies: list[Cookie] | None = None) -> Redirect:
     """303 after a form post, so reloading the next page does not post again."""
     return Redirect(path, status_code=HTTP_303_SEE_OTHER, cookies=cookies)
+
+
+def form_key() -> str:
+    """A fresh key for a money-moving form, sent back hidden: the form's double submit is one request."""
+    return str(uuid.uuid4())
+
+
+async def once(principal: Principal, key: str, action: str, body: msgspec.Struct, answer: type[T],
+               work: Callable[..., Awaitable[T]]) -> T:
+    """Run `work(claim=…)` at most once per form key (the pages' half of the API's `Idempotency-Key`).
+
+    A second copy of the form gets the first one's result, waiting for it while it runs. A refusal (a domain
+    error) changed nothing and is not kept: the seller may correct the form and send it again.
+    """
+    if not 1 <= len(key) <= 255:
+        return await work(claim=None)
+    fingerprint = idempotency.fingerprint("POST", action, body)
+    waited = 0.0
+    while True:
+        try:
+            held: Claim | StoredAnswer = await idempotency.claim(key_scope(principal), key, fingerprint, 200)
+            break
+        except errors.Conflict as exc:
+            if exc.code != "request_in_progress" or waited >= SAME_FORM_WAIT_S:
+                raise
+        await asyncio.sleep(SAME_FORM_POLL_S)
+        waited += SAME_FORM_POLL_S
+    if isinstance(held, StoredAnswer):
+        return msgspec.json.decode(held.body, type=answer)
+    try:
+        return await work(claim=held)
+    except BaseException:
+        await idempotency.release(held)
+        raise
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:

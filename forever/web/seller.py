@@ -84,9 +84,10 @@ def _basket_cookie(request: Request[Any, Any, Any], lines: list[BasketLine]) -> 
 
 
 def _home_of(role: str | None) -> str:
-    """Where a person lands after signing in: sellers sell, graders receive parcels, admins watch the SLA."""
+    """Where a person lands after signing in: sellers sell, graders receive parcels, admins watch the SLA,
+    boutique staff take vouchers at the till."""
     homes = {accounts_rules.CUSTOMER: "/sell", accounts_rules.GRADER: "/warehouse/reception",
-             accounts_rules.ADMIN: "/warehouse/sla"}
+             accounts_rules.ADMIN: "/warehouse/sla", accounts_rules.STORE_STAFF: "/till"}
     return homes.get(role or "", "/")
 
 
