@@ -19,7 +19,7 @@ from forever import clock, db
 from forever.money import Money
 from forever.vouchers import model
 from forever.vouchers.schemas import LedgerCheck, LiabilityReport, MonthOfLiability
-from forever.vouchers.tables import LedgerAccount, LedgerEntry
+from forever.vouchers.tables import LedgerEntry
 
 Balances = dict[str, int]
 
@@ -42,11 +42,11 @@ async def lock(*accounts: str) -> Balances:
     On PostgreSQL `SELECT … FOR UPDATE` in primary-key order, so two writers touching the same accounts queue
     instead of deadlocking; on SQLite `write_transaction()` already holds the only writer lock.
     """
-    query = (LedgerAccount.select(LedgerAccount.id, LedgerAccount.balance)
-             .where(LedgerAccount.id.is_in(sorted(set(accounts)))).order_by(LedgerAccount.id))
-    if not db.is_sqlite():
-        query = query.lock_rows("UPDATE")
-    return {row["id"]: row["balance"] for row in await query}
+    wanted = sorted(set(accounts))
+    # Written as SQL: every money move runs it (the query builder was a fifth of a redemption, profiled).
+    sql = (f"SELECT id, balance FROM ledger_account WHERE id IN ({', '.join(['{}'] * len(wanted))}) ORDER BY id"
+           + ("" if db.is_sqlite() else " FOR UPDATE"))
+    return {row["id"]: row["balance"] for row in await db.fetch(sql, *wanted)}
 
 
 _OPEN_ACCOUNT = """
