@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response
@@ -70,6 +72,11 @@ def _http_error(request: Request, exc: HTTPException) -> Response:
     return problem(status, code, str(detail), headers=exc.headers or None)
 
 
+@functools.cache
+def _strict_decoder(annotation: Any) -> msgspec.json.Decoder:
+    return msgspec.json.Decoder(annotation, strict=True)
+
+
 async def _strict_json_body(request: Request) -> None:
     """Refuse a JSON body whose values have the wrong type, before the handler runs.
 
@@ -83,7 +90,7 @@ async def _strict_json_body(request: Request) -> None:
     if not body.strip() and field.is_optional:
         return
     try:
-        msgspec.json.decode(body, type=field.annotation, strict=True)
+        _strict_decoder(field.annotation).decode(body)
     except msgspec.ValidationError as exc:
         match = _FIELD_AT.search(str(exc))
         raise errors.InvalidInput("Some fields are missing or have the wrong type.", code="validation_error",
