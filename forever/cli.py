@@ -240,3 +240,75 @@ async def carrier_event(tracking_number: str, event: str, occurred_at: str | Non
         CarrierEventCreate(tracking_number=tracking_number, event=event, occurred_at=moment))
     click.echo(f"{receipt.tracking_number}: {receipt.event} {'recorded' if receipt.recorded else 'already known'}; "
                f"parcel {receipt.parcel_status}")
+
+
+@main.group()
+def grading() -> None:
+    """The photo grading model (synthetic data until experts' decisions accumulate)."""
+
+
+@grading.command("train")
+@click.option("--images", type=int, default=None, help="synthetic training photos (default: 1300)")
+@click.option("--seed", type=int, default=None, help="seed of the synthetic photos and the fits")
+@click.option("--holdout", default=None, help="fabric family kept out of training (default: jersey)")
+@click.option("--workers", type=int, default=None, help="processes (default: 2)")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="model folder (default: ml_models/)")
+def grading_train(images: int | None, seed: int | None, holdout: str | None, workers: int | None,
+                  out_dir: Path | None) -> None:
+    """Train the grading model; write it, its manifest (sha256) and its model card."""
+    from forever.grading import classifier, training
+    from forever.grading.synthetic import FAMILIES
+
+    if holdout is not None and holdout not in FAMILIES:
+        raise click.BadParameter(f"one of {', '.join(FAMILIES)}", param_hint="--holdout")
+    given = {"images": images, "seed": seed, "holdout": holdout, "workers": workers}
+    config = training.TrainingConfig(**{key: value for key, value in given.items() if value is not None})
+    command = "forever grading train" + "".join(
+        f" --{name} {value}" for name, value in {**given, "out": out_dir}.items() if value is not None)
+    out_dir = out_dir or classifier.MODEL_DIR
+    click.echo(f"training on {config.images} synthetic photos of {', '.join(config.families)} "
+               f"(held out: {config.holdout}), seed {config.seed}, {config.workers} workers")
+    with click.progressbar(length=config.images, label="rendering and surveying") as bar:
+        model = training.train(config, progress=bar.update, log=click.echo, command=command)
+    manifest = classifier.save_model(model, out_dir)
+    card = training.write_model_card(manifest, directory=out_dir)
+    click.echo(f"model {manifest['version']} written to {out_dir / manifest['file']} "
+               f"({manifest['bytes'] / 1e6:.2f} MB, sha256 {manifest['sha256'][:16]}...) in "
+               f"{model.training['seconds']:.0f} s; model card {card}")
+
+
+@grading.command("evaluate")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="model folder (default: ml_models/)")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="report folder (default: <data dir>/grading-report)")
+@click.option("--family", default=None, help="fabric family (default: the one the model never saw)")
+@click.option("--per-kind", type=int, default=80, show_default=True, help="photos per defect kind")
+@click.option("--negatives", type=int, default=150, show_default=True,
+              help="clean photos, and as many nuisance-only ones")
+@click.option("--retake", type=int, default=20, show_default=True,
+              help="heavily blurred photos, and as many dark ones, for the retake flags")
+@click.option("--seed", type=int, default=None, help="seed of the evaluation photos")
+@click.option("--workers", type=int, default=2, show_default=True)
+def grading_evaluate(model_dir: Path | None, out_dir: Path | None, family: str | None, per_kind: int,
+                     negatives: int, retake: int, seed: int | None, workers: int) -> None:
+    """Evaluate on the held-out family: recall at 1%/5% false positives, recall by size, grade confusion."""
+    from forever.grading import classifier, evaluation, training
+
+    model_dir = model_dir or classifier.MODEL_DIR
+    model = classifier.load_model(model_dir)
+    config = evaluation.EvaluationConfig(
+        family=family or model.training.get("holdout_family", training.DEFAULT_HOLDOUT),
+        seed=seed if seed is not None else model.training.get("seed", training.DEFAULT_SEED) + 1,
+        clean=negatives, nuisance=negatives, per_kind=per_kind, retake=retake, workers=workers)
+    out_dir = out_dir or get_settings().data_dir / "grading-report"
+    total = len(config.scenes())
+    click.echo(f"evaluating {model.version} on {total} synthetic photos of {config.family}")
+    with click.progressbar(length=total, label="rendering and analysing") as bar:
+        metrics = evaluation.evaluate(model, config, out_dir, progress=bar.update)
+    if model_dir.resolve() == classifier.MODEL_DIR.resolve():
+        evaluation.save_card_metrics(metrics, model_dir)
+        training.write_model_card(classifier.read_manifest(model_dir), metrics, directory=model_dir)
+    click.echo("\n".join(evaluation.metrics_markdown(metrics)))
+    click.echo(f"report: {out_dir / 'report.md'}")
