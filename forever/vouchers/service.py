@@ -346,6 +346,14 @@ def _insufficient_balance() -> InvalidInput:
     return InvalidInput("The voucher's available balance is lower than the amount.", code="insufficient_balance")
 
 
+async def _lock_covering(account: str, cents: int) -> ledger.Balances:
+    """Lock a voucher's account and make sure it covers `cents` (inside the caller's write transaction)."""
+    balances = await ledger.lock(account)
+    if balances[account] < cents:
+        raise _insufficient_balance()
+    return balances
+
+
 async def redeem(principal: Principal, data: RedemptionCreate, address: str, *,
                  claim: Claim | None = None) -> Redemption:
     """Spend part or all of a voucher at once (a till, or a shop that captures immediately)."""
@@ -354,9 +362,7 @@ async def redeem(principal: Principal, data: RedemptionCreate, address: str, *,
     voucher = await _spendable_voucher(data.code, channel.key, address)
     account = model.voucher_account(str(voucher["id"]))
     async with db.write_transaction():
-        balances = await ledger.lock(account)
-        if balances[account] < cents:
-            raise _insufficient_balance()
+        balances = await _lock_covering(account, cents)
         posted = await ledger.post_redemption(balances, voucher["id"], channel.name, cents, actor=channel.key,
                                               order_ref=data.order_ref)
         redemption = Redemption(redemption_id=str(posted.txn_id), amount=_eur(cents),
@@ -392,9 +398,7 @@ async def place_hold(principal: Principal, data: HoldCreate, address: str, *,
     voucher = await _spendable_voucher(data.code, channel.key, address)
     account = model.voucher_account(str(voucher["id"]))
     async with db.write_transaction():
-        balances = await ledger.lock(account)
-        if balances[account] < cents:
-            raise _insufficient_balance()
+        balances = await _lock_covering(account, cents)
         placed = await _open_hold(balances, voucher["id"], channel.name, channel.key, cents, data.order_ref)
         await idempotency.record(claim, placed)
     log.info("voucher ending %s: %d held on %s for %s", voucher["last4"], cents, channel.name, data.order_ref)
