@@ -1,8 +1,8 @@
 """Order, delivery and return rules shared by the resale shop and the main shop (amiparis.com).
 
-Pure Python: no database, no web, so the main shop can import it as it is. Every rule is versioned with the day
-it takes effect (`rules_in_force`); bad input raises `forever.errors.InvalidInput` with a stable `code`. The
-public names are below and documented in the README ("Shared order and return rules").
+Pure Python: no database, no web, so the main shop can import it as it is. Every rule is versioned with the
+day it takes effect (`rules_in_force`); bad input raises `forever.errors.InvalidInput` with a stable `code`.
+The public names are below and documented in the README ("Shared order and return rules").
 """
 
 from forever.rules.addresses import MISSING_ADDRESS, PO_BOX, delivery_address_problems

@@ -43,7 +43,8 @@ _PO_BOX_PATTERNS = tuple(re.compile(pattern) for pattern in (
 _SWEDISH_BOX = re.compile(rf"(?:^|[\n,;])\s*box{_NUMBER}")
 
 
-def delivery_address_problems(address: str | Mapping[str, object], *, country: str | None = None) -> list[str]:
+def delivery_address_problems(address: str | Mapping[str, object], *,
+                              country: str | None = None) -> list[str]:
     """Why we cannot deliver to an address (`po_box`, `missing_address`); empty when it is fine.
 
     `address` is the text of the address, or its fields (every text field is read; a `country` field is used

@@ -30,8 +30,8 @@ def delivery_fee(country: str, method: str, subtotal: Money, *, on: dt.date | No
     """The fee for delivering an order of `subtotal` to `country` by `method`, under the rules in force `on`
     (default: today).
 
-    Free from the threshold itself: in the EU EUR 299.99 pays, EUR 300 does not (002_: "free for all orders over
-    €300", DESIGN.md: "from EUR 300"). The subtotal must be in the country's currency (GBP for GB).
+    Free from the threshold itself: in the EU EUR 299.99 pays, EUR 300 does not (002_: "free for all orders
+    over €300", DESIGN.md: "from EUR 300"). The subtotal must be in the country's currency (GBP for GB).
     """
     rules = rules_in_force(on or clock.today())
     zone = delivery_zone(country, rules)
@@ -39,13 +39,15 @@ def delivery_fee(country: str, method: str, subtotal: Money, *, on: dt.date | No
     if subtotal.currency != zone.currency:
         raise InvalidInput(
             f"Orders delivered to {country} are paid in {zone.currency}, not {subtotal.currency}.",
-            code="currency_mismatch", errors=[{"field": "subtotal.currency", "message": f"expected {zone.currency}"}],
+            code="currency_mismatch",
+            errors=[{"field": "subtotal.currency", "message": f"expected {zone.currency}"}],
         )
     if subtotal.amount < 0:
         raise InvalidInput("A subtotal cannot be negative.", code="negative_amount",
                            errors=[{"field": "subtotal.amount", "message": "must be 0 or more"}])
     is_free = option.free_from is not None and subtotal >= option.free_from
-    return DeliveryFee(fee=Money.zero(zone.currency) if is_free else option.fee, free_threshold=option.free_from)
+    fee = Money.zero(zone.currency) if is_free else option.fee
+    return DeliveryFee(fee=fee, free_threshold=option.free_from)
 
 
 def delivery_zone(country: str, rules: RuleSet) -> DeliveryZone:

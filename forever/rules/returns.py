@@ -60,12 +60,12 @@ def return_eligibility(
 ) -> ReturnDecision:
     """May a piece be returned `today`?
 
-    Online (`delivered_on` required): 14 calendar days from delivery, day 14 in, day 15 out (002_: "You have 14
-    calendar days from the date of receipt of your order to register your return request"). In a store
-    (`purchased_on` required): 30 calendar days from purchase. A sale item (`on_sale`, with `sale_ends_on`, the
-    sale period's last day) only within its sale period (002_). Underwear, swimwear, personalised, tax-free and
-    outlet purchases never. The rules are those in force on the day of delivery (online) or purchase (store): the
-    ones the piece was sold under.
+    Online (`delivered_on` required): 14 calendar days from delivery, day 14 in, day 15 out (002_: "You have
+    14 calendar days from the date of receipt of your order to register your return request"). In a store
+    (`purchased_on` required): 30 calendar days from purchase. A sale item (`on_sale`, with `sale_ends_on`,
+    the sale period's last day) only within its sale period (002_). Underwear, swimwear, personalised,
+    tax-free and outlet purchases never. The rules are those in force on the day of delivery (online) or
+    purchase (store): the ones the piece was sold under.
     """
     start = _start_date(channel, delivered_on, purchased_on, today)
     if category not in CATEGORIES:
@@ -92,16 +92,16 @@ def return_eligibility(
 
 
 def refund_deadline(return_received_on: dt.date) -> dt.date:
-    """The last day to refund a compliant return (001_: "within fourteen (14) days from receipt of the returned
-    Products")."""
+    """The last day to refund a compliant return (001_: "within fourteen (14) days from receipt of the
+    returned Products")."""
     return return_received_on + dt.timedelta(days=rules_in_force(return_received_on).refund_days)
 
 
 def store_credit_note_validity(issued_on: dt.date, country: str) -> StoreCreditNote:
-    """The credit note a boutique issues for a returned purchase: nominative, spendable until the same day a year
-    later (28 February for one issued on 29 February, never beyond a year) in AMI's own stores of the country
-    that issued it (002_: "The credit is nominative and valid for one year in AMI PARIS's own stores located in
-    the same country in which the credit was issued")."""
+    """The credit note a boutique issues for a returned purchase: nominative, spendable until the same day a
+    year later (28 February for one issued on 29 February, never beyond a year) in AMI's own stores of the
+    country that issued it (002_: "The credit is nominative and valid for one year in AMI PARIS's own stores
+    located in the same country in which the credit was issued")."""
     require_country_code(country)
     rules = rules_in_force(issued_on)
     return StoreCreditNote(country=country, issued_on=issued_on,
@@ -113,12 +113,12 @@ def _start_date(channel: str, delivered_on: dt.date | None, purchased_on: dt.dat
                 today: dt.date) -> dt.date:
     """The day the return window opens: delivery online, purchase in a store."""
     if channel not in CHANNELS:
-        raise InvalidInput(f"{channel!r} is not a channel (one of {', '.join(CHANNELS)}).", code="unknown_channel",
-                           errors=[{"field": "channel", "message": "unknown"}])
+        raise InvalidInput(f"{channel!r} is not a channel (one of {', '.join(CHANNELS)}).",
+                           code="unknown_channel", errors=[{"field": "channel", "message": "unknown"}])
     field, start = ("delivered_on", delivered_on) if channel == ONLINE else ("purchased_on", purchased_on)
     if start is None:
-        raise InvalidInput(f"A return of a {channel} purchase counts from {field}: give it.", code="missing_date",
-                           errors=[{"field": field, "message": "required"}])
+        raise InvalidInput(f"A return of a {channel} purchase counts from {field}: give it.",
+                           code="missing_date", errors=[{"field": field, "message": "required"}])
     if start > today:
         raise InvalidInput(f"{field} ({start.isoformat()}) is after today ({today.isoformat()}).",
                            code="date_in_future", errors=[{"field": field, "message": "after today"}])

@@ -3,8 +3,8 @@
 Every figure cites the seed it comes from (`001_…` the conditions of sale of amiparis.com, `002_…` the
 customer-service FAQ). Where the seeds are silent the figure is marked "our decision".
 
-To change a rule, append a new `RuleSet` with a new `version` and the day it takes effect: a version already in
-force is never edited, so an order keeps being judged by the rules it was sold under.
+To change a rule, append a new `RuleSet` with a new `version` and the day it takes effect: a version already
+in force is never edited, so an order keeps being judged by the rules it was sold under.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
 # The 27 member states, as ISO 3166 alpha-2 codes (Greece is GR).
 EU_COUNTRIES: tuple[str, ...] = (
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
-    "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 )
 
 
@@ -101,13 +101,13 @@ def _gbp(pounds: int) -> Money:
 
 
 RULES_2024_1 = RuleSet(
-    # Our decision: the seeds are undated. This first version applies from 1 January 2024, before any order this
-    # platform or the main shop's current site holds; an earlier date is refused rather than guessed at.
+    # Our decision: the seeds are undated. This first version applies from 1 January 2024, before any order
+    # this platform or the main shop's current site holds; an earlier date is refused rather than guessed at.
     version="2024.1",
     effective_from=dt.date(2024, 1, 1),
     delivery_zones=(
-        # 002_: "Orders made on amiparis.com are delivered worldwide, with the exception of a few countries", but
-        # the seeds give fees and a currency only for the EU, the UK, the USA and Australia: those are the
+        # 002_: "Orders made on amiparis.com are delivered worldwide, with the exception of a few countries",
+        # but the seeds give fees and a currency only for the EU, the UK, the USA and Australia: those are the
         # countries served (our decision); any other is refused with `country_not_served`.
         DeliveryZone(
             name="eu",
@@ -115,11 +115,11 @@ RULES_2024_1 = RuleSet(
             currency="EUR",
             countries=EU_COUNTRIES,
             options=(
-                # 002_: "Standard delivery is free for all orders over €300 for the European Union" (DESIGN.md:
-                # from EUR 300). The fee below that: EUR 15, our decision.
+                # 002_: "Standard delivery is free for all orders over €300 for the European Union"
+                # (DESIGN.md: from EUR 300). The fee below that: EUR 15, our decision.
                 DeliveryOption(method=STANDARD, fee=_eur(15), free_from=_eur(300)),
-                # 001_: a buyer who "opts for one of the specific delivery methods" bears its cost; 002_ makes only
-                # standard delivery free. EUR 30 whatever the subtotal: our decision.
+                # 001_: a buyer who "opts for one of the specific delivery methods" bears its cost; 002_ makes
+                # only standard delivery free. EUR 30 whatever the subtotal: our decision.
                 DeliveryOption(method=EXPRESS, fee=_eur(30), free_from=None),
             ),
         ),
@@ -149,15 +149,18 @@ RULES_2024_1 = RuleSet(
             options=(DeliveryOption(method=EXPRESS, fee=Money.zero("AUD"), free_from=Money.zero("AUD")),),
         ),
     ),
-    # 002_: "PO Boxes are not eligible delivery addresses. Orders made to PO Box addresses will not be accepted."
+    # 002_: "PO Boxes are not eligible delivery addresses. Orders made to PO Box addresses will not be
+    # accepted."
     po_boxes_accepted=False,
     # 002_: "Once your order is confirmed, you have only 30 minutes to request cancellation of your order".
     cancellation_minutes=30,
-    # 002_: "You have 14 calendar days from the date of receipt of your order to register your return request."
+    # 002_: "You have 14 calendar days from the date of receipt of your order to register your return
+    # request."
     online_return_days=14,
     # 002_ (store purchases): "You have 30 calendar days following the date of purchase to return your item."
     store_return_days=30,
-    # 001_: "The refund will be made by AMI PARIS within fourteen (14) days from receipt of the returned Products."
+    # 001_: "The refund will be made by AMI PARIS within fourteen (14) days from receipt of the returned
+    # Products."
     refund_days=14,
     # 002_: "Please note that delivery charges are non-refundable."
     delivery_charges_refunded=False,
@@ -168,8 +171,8 @@ RULES_2024_1 = RuleSet(
     # 002_: "Personalized products cannot be returned."
     personalised_returnable=False,
     tax_free_returnable=False,
-    # 002_: "Any item purchased in an AMI PARIS store, other than an outlet store, may be exchanged or subject to
-    # credit".
+    # 002_: "Any item purchased in an AMI PARIS store, other than an outlet store, may be exchanged or subject
+    # to credit".
     outlet_purchases_returnable=False,
     # 002_: "Sale items can only be returned within the same sale period."
     sale_items_returnable_after_sale_period=False,
