@@ -10,11 +10,12 @@ from forever.rules.ruleset import rules_in_force
 
 
 def cancellation_deadline(confirmed_at: dt.datetime) -> dt.datetime:
-    """The last moment an order may be cancelled: 30 minutes after confirmation (002_: "Once your order is
-    confirmed, you have only 30 minutes to request cancellation of your order")."""
+    """The last moment (in UTC) an order may be cancelled: 30 minutes after confirmation (002_: "Once your
+    order is confirmed, you have only 30 minutes to request cancellation of your order")."""
     _require_timezone(confirmed_at, "confirmed_at")
     minutes = rules_in_force(confirmed_at.astimezone(PARIS).date()).cancellation_minutes
-    return confirmed_at + dt.timedelta(minutes=minutes)
+    # Added in UTC: on Paris' own clock, 30 minutes across the October change would be 90.
+    return confirmed_at.astimezone(dt.timezone.utc) + dt.timedelta(minutes=minutes)
 
 
 def can_cancel(confirmed_at: dt.datetime, now: dt.datetime) -> bool:
