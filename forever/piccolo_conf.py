@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "forever.tradein.piccolo_app",
         "forever.vouchers.piccolo_app",
         "forever.idempotency.piccolo_app",
+        "forever.listings.piccolo_app",
     ]
 )

@@ -190,3 +190,17 @@ class SlaItem(Output):
     sla_due_date: dt.date
     business_days_left: int
     overdue: bool
+
+
+class CreditedPiece(Output):
+    """A piece whose credit has landed, as the resale shop stocks it: what it is, its final grade, its seller."""
+
+    tradein_item_id: str
+    seller_id: str
+    product_ref: str
+    name: str
+    category: str
+    season: str
+    size: str | None
+    grade: str
+    credited: Money

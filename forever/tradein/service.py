@@ -29,6 +29,7 @@ from forever.tradein.schemas import (
     CarrierEventCreate,
     CarrierEventReceipt,
     CatalogProduct,
+    CreditedPiece,
     Notification,
     Parcel,
     ParcelEvent,
@@ -632,6 +633,41 @@ async def sla_board(limit: int = 100, cursor: str | None = None) -> tuple[list[S
     total = await TradeInItemRow.count().where(waiting)
     overdue = await TradeInItemRow.count().where(waiting, TradeInItemRow.tradein.sla_due_date < today)
     return items, next_cursor, total, overdue
+
+
+# --- credited pieces, for the resale shop -------------------------------------------------------------------
+
+_CREDITED_PIECES = """
+    SELECT i.id, i.product_ref, i.name, i.category, i.season, i.size, i.grade, i.credited, t.account, t.currency
+    FROM tradein_item i JOIN tradein t ON t.id = i.tradein
+    WHERE i.status = {} AND i.credited IS NOT NULL
+"""
+
+
+def _credited_piece(row: dict) -> CreditedPiece:
+    return CreditedPiece(tradein_item_id=str(row["id"]), seller_id=str(row["account"]),
+                         product_ref=row["product_ref"], name=row["name"], category=row["category"],
+                         season=row["season"], size=row["size"], grade=row["grade"],
+                         credited=Money(row["credited"], row["currency"]))
+
+
+async def credited_piece(tradein_item_id: str) -> CreditedPiece | None:
+    """A credited piece with its final grade and seller; None when the piece is unknown or not credited."""
+    try:
+        key = uuid.UUID(tradein_item_id)
+    except ValueError:
+        return None
+    rows = await db.fetch(_CREDITED_PIECES + " AND i.id = {}", model.CREDITED, key)
+    return _credited_piece(rows[0]) if rows else None
+
+
+async def credited_piece_ids(after: str | None = None, limit: int = 500) -> list[str]:
+    """Ids of every credited piece, in id order after `after`: how the resale shop's sweep pages through them."""
+    sql, args = "SELECT id FROM tradein_item WHERE status = {} AND credited IS NOT NULL", [model.CREDITED]
+    if after is not None:
+        sql, args = sql + " AND id > {}", [*args, uuid.UUID(after)]
+    rows = await db.fetch(sql + " ORDER BY id LIMIT {}", *args, limit)
+    return [str(row["id"]) for row in rows]
 
 
 # --- e-mails to the seller ----------------------------------------------------------------------------------
