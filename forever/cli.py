@@ -212,6 +212,39 @@ def jobs_run() -> None:
         click.echo(f"{name}: {count}")
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_run
+async def backup(file: Path) -> None:
+    """Write the database (a consistent snapshot, while the server runs), the photos and the secret key into
+    FILE, a .tar.gz readable by its owner only."""
+    from forever.backup import KEY_INCLUDED, create_backup
+
+    summary = await create_backup(get_settings(), file)
+    click.echo(f"backup written to {file}: {summary.engine} database {summary.database_bytes / 1e6:.1f} MB, "
+               f"{summary.files} photos ({summary.file_bytes / 1e6:.1f} MB)")
+    if summary.secret_key != KEY_INCLUDED:
+        click.echo("the secret key comes from FOREVER_SECRET_KEY and is not in the archive: keep it with the "
+                   "archive, voucher codes derive from it", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="replace a database that holds tables, and photos already there")
+@_run
+async def restore(file: Path, force: bool) -> None:
+    """Put back a backup made by `forever backup`, after checking it whole. Stop the server first."""
+    from forever.backup import KEY_INCLUDED, restore_backup
+
+    summary = await restore_backup(get_settings(), file, force=force)
+    click.echo(f"restored the {summary.engine} database and {summary.files} photos of the backup made "
+               f"{summary.created_at.isoformat(timespec='seconds')}; `forever migrate` (or serve) updates its "
+               "schema if this version is newer")
+    if summary.secret_key != KEY_INCLUDED:
+        click.echo("the backup's secret key came from FOREVER_SECRET_KEY: set it to that same key, or its "
+                   "vouchers cannot be spent", err=True)
+
+
 @main.group()
 def carrier() -> None:
     """The built-in carrier, for development and demos: report a parcel's progress as a carrier would."""
