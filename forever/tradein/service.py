@@ -157,7 +157,7 @@ async def create_quote(seller: Principal, data: QuoteCreate) -> Quote:
     grid = current_grid()
     products = await catalog.get_products(item.product_ref for item in data.items)
     now = clock.now()
-    quote_id = uuid.uuid4()
+    quote_id = db.time_ordered_uuid()  # appended to the quote and quote_line indexes, not scattered
     items: list[QuoteLine] = []
     line_values: list[object] = []
     for number, item in enumerate(data.items, start=1):
