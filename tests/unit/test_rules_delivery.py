@@ -1,6 +1,6 @@
-"""Delivery fees, free thresholds and countries served (002_: "Standard delivery is free for all orders over €300
-for the European Union and over £270 for the United Kingdom." / "USA and Australia: Free delivery with no
-minimum purchase amount." / "DHL STANDARD: Only available in Europe")."""
+"""Delivery fees, free thresholds and countries served (002_: "Standard delivery is free for all orders over
+€300 for the European Union and over £270 for the United Kingdom." / "USA and Australia: Free delivery with
+no minimum purchase amount." / "DHL STANDARD: Only available in Europe")."""
 
 import datetime as dt
 

@@ -29,7 +29,7 @@ def in_store(purchased_on, today, category="shirts", **facts):
     return return_eligibility("store", category, purchased_on=purchased_on, today=today, **facts)
 
 
-# --- online: "You have 14 calendar days from the date of receipt of your order" (002_) -------------------------
+# --- online: "You have 14 calendar days from the date of receipt of your order" (002_) ----------------------
 
 
 @pytest.mark.parametrize("days_after", [0, 1, 13, 14])
@@ -46,9 +46,10 @@ def test_14_calendar_days_from_the_date_of_receipt_day_15_is_out(days_after):
 
 
 def test_the_window_counts_calendar_days_across_month_and_year_ends():
-    decision = return_eligibility("online", "coats", delivered_on=dt.date(2026, 12, 24), today=dt.date(2027, 1, 7))
+    christmas_eve = dt.date(2026, 12, 24)
+    decision = return_eligibility("online", "coats", delivered_on=christmas_eve, today=dt.date(2027, 1, 7))
     assert decision.eligible and decision.deadline == dt.date(2027, 1, 7)
-    late = return_eligibility("online", "coats", delivered_on=dt.date(2026, 12, 24), today=dt.date(2027, 1, 8))
+    late = return_eligibility("online", "coats", delivered_on=christmas_eve, today=dt.date(2027, 1, 8))
     assert late.reasons == ["return_window_closed"]
 
 
@@ -65,7 +66,7 @@ def test_a_delivery_after_today_is_bad_input():
     assert refused.value.code == "date_in_future"
 
 
-# --- in a store: "You have 30 calendar days following the date of purchase to return your item." (002_) --------
+# --- in a store: "You have 30 calendar days following the date of purchase to return your item." (002_) -----
 
 
 def test_30_calendar_days_following_the_date_of_purchase_day_30_in_day_31_out():
@@ -82,8 +83,8 @@ def test_a_store_return_needs_the_purchase_date():
 
 
 def test_any_item_purchased_in_a_store_other_than_an_outlet_store():
-    """002_: "Any item purchased in an AMI PARIS store, other than an outlet store, may be exchanged or subject
-    to credit"."""
+    """002_: "Any item purchased in an AMI PARIS store, other than an outlet store, may be exchanged or
+    subject to credit"."""
     decision = in_store(DELIVERED, DELIVERED, outlet=True)
     assert decision == ReturnDecision(False, ["outlet_purchase"], None)
 
@@ -128,7 +129,7 @@ def test_an_unknown_category_or_channel_is_bad_input():
     assert refused.value.code == "unknown_channel"
 
 
-# --- sale items: "Sale items can only be returned within the same sale period." (002_) --------------------------
+# --- sale items: "Sale items can only be returned within the same sale period." (002_) ----------------------
 
 
 def test_sale_items_can_only_be_returned_within_the_same_sale_period():
@@ -155,7 +156,7 @@ def test_a_sale_item_needs_the_last_day_of_its_sale_period():
     assert refused.value.errors == [{"field": "sale_ends_on", "message": "required"}]
 
 
-# --- refunds, cancellation, vouchers, store credit ------------------------------------------------------------
+# --- refunds, cancellation, vouchers, store credit ----------------------------------------------------------
 
 
 def test_refund_within_fourteen_days_from_receipt_of_the_returned_products():
@@ -176,7 +177,8 @@ def test_ami_for_ever_vouchers_will_not_be_automatically_re_credited():
 
 
 def test_you_have_only_30_minutes_to_request_cancellation():
-    """002_: "Once your order is confirmed, you have only 30 minutes to request cancellation of your order"."""
+    """002_: "Once your order is confirmed, you have only 30 minutes to request cancellation of your
+    order"."""
     confirmed = dt.datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
     deadline = cancellation_deadline(confirmed)
     assert deadline == dt.datetime(2026, 3, 2, 9, 45, tzinfo=UTC)
