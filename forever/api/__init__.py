@@ -5,6 +5,7 @@ from litestar import Router
 from forever.api import accounts, catalog, quotes, system
 from forever.api import vouchers
 from forever.api import tradeins
+from forever.api import rules
 
 health_router = Router(path="/", route_handlers=[system.health])
 
@@ -12,5 +13,6 @@ api_router = Router(
     path="/api/v1",
     route_handlers=[system.health, system.ping, *accounts.handlers, *catalog.handlers, *quotes.handlers,
                     *vouchers.handlers,
-                    *tradeins.handlers],
+                    *tradeins.handlers,
+                    *rules.handlers],
 )
