@@ -116,9 +116,9 @@ RULES_2024_1 = RuleSet(
             countries=EU_COUNTRIES,
             options=(
                 # 002_: "Standard delivery is free for all orders over €300 for the European Union"
-                # (DESIGN.md: from EUR 300). 001_'s page banner reads "Deliveries and returns offered for all
-                # orders at above 250€": an undated promotion, not the conditions; we follow 002_ and DESIGN.md.
-                # The fee below the threshold: EUR 15, our decision.
+                # (DESIGN.md: from EUR 300). 001_'s page banner reads "Deliveries and returns offered for
+                # all orders at above 250€": an undated promotion, not the conditions; we follow 002_ and
+                # DESIGN.md. The fee below the threshold: EUR 15, our decision.
                 DeliveryOption(method=STANDARD, fee=_eur(15), free_from=_eur(300)),
                 # 001_: a buyer who "opts for one of the specific delivery methods" bears its cost; 002_ makes
                 # only standard delivery free. EUR 30 whatever the subtotal: our decision.
