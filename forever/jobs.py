@@ -7,6 +7,7 @@ locks as the requests'.
 from __future__ import annotations
 
 from forever.idempotency import service as idempotency
+from forever.listings import service as listings
 from forever.vouchers import service as vouchers
 
 
@@ -19,4 +20,6 @@ async def run_jobs() -> dict[str, int]:
         "expiry_reminders_sent": await vouchers.send_expiry_reminders(),
         "voucher_misses_pruned": await vouchers.prune_misses(),
         "idempotency_keys_purged": await idempotency.purge(),
+        # After the counter-offers: a piece credited just now is stocked in the same run.
+        "pieces_stocked": await listings.stock_credited_pieces(),
     }

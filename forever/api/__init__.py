@@ -6,6 +6,7 @@ from forever.api import accounts, catalog, quotes, system
 from forever.api import vouchers
 from forever.api import tradeins
 from forever.api import rules
+from forever.api import listings
 
 health_router = Router(path="/", route_handlers=[system.health])
 
@@ -14,5 +15,6 @@ api_router = Router(
     route_handlers=[system.health, system.ping, *accounts.handlers, *catalog.handlers, *quotes.handlers,
                     *vouchers.handlers,
                     *tradeins.handlers,
-                    *rules.handlers],
+                    *rules.handlers,
+                    *listings.handlers],
 )

@@ -22,6 +22,21 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 # --- listings, as the shop shows them -------------------------------------------------------------------------
 
 
+class ListingQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """The shop's search: filters (prices in cents), sort (`newest`, `price_asc`, `price_desc`) and page."""
+
+    q: str | None = None
+    category: str | None = None
+    size: str | None = None
+    condition: str | None = None
+    season: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "newest"
+    cursor: str | None = None
+    limit: int = 20
+
+
 class ConditionInfo(Output):
     """A piece's condition (its grade at the warehouse) and what that grade means (003_'s definitions)."""
 
@@ -218,9 +233,9 @@ class Address(Input):
 
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
     line1: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    line2: Annotated[str, msgspec.Meta(max_length=200)] = ""
     postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
     city: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    line2: Annotated[str, msgspec.Meta(max_length=200)] = ""
     phone: Annotated[str, msgspec.Meta(max_length=30)] = ""
 
 
