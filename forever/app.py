@@ -26,6 +26,7 @@ from litestar.template.config import TemplateConfig
 from forever import db, errors
 from forever.api import api_router, health_router
 from forever.auth import authentication_middleware, provide_principal
+from forever.observability import RequestMetrics, configure_logging, observe_requests
 from forever.problems import FRAMEWORK_CODES, problem, status_of
 from forever.settings import Settings, get_settings, use_settings
 from forever.web import web_router
@@ -122,7 +123,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await db.close_pool(engine)
 
-    return Litestar(
+    request_metrics = RequestMetrics()
+    app = Litestar(
         route_handlers=[
             health_router,
             api_router,
@@ -157,9 +159,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         dependencies={"principal": Provide(provide_principal)},
         before_request=_strict_json_body,
-        state={"settings": settings},
+        state={"settings": settings, "request_metrics": request_metrics},
         debug=False,
     )
+    # Litestar runs middleware for matched routes only: wrapping its handler, as its OpenTelemetry plugin does,
+    # sees every request (an unknown address, a wrong method) and every answer.
+    app.asgi_handler = observe_requests(app.asgi_handler, request_metrics)
+    return app
 
 
 def _tune_gc_for_serving() -> None:
@@ -170,6 +176,7 @@ def _tune_gc_for_serving() -> None:
 
 def create_served_app() -> Litestar:
     """The app as `forever serve` runs it, with the garbage collector tuned for a long-lived server."""
+    configure_logging()  # here too: each worker process of `serve --workers N` starts afresh
     app = create_app()
     app.on_startup.append(_tune_gc_for_serving)
     return app

@@ -65,9 +65,12 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and settings.database_url.startswith("sqlite"):
         raise click.UsageError("SQLite serialises writers inside one process: use --workers 1")
     click.echo(f"AMI For Ever on http://{host}:{port}/  (database: {_redacted(settings.database_url)})")
+    from forever.observability import configure_logging
+
+    configure_logging()  # JSON lines on stderr, one per request (forever.access) with its request id
     uvicorn.run("forever.app:create_served_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level="warning", access_log=False,
-                proxy_headers=False)
+                proxy_headers=False, log_config=None)
 
 
 def _redacted(url: str) -> str:

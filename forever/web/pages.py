@@ -148,7 +148,9 @@ def page_for_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Templa
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Template:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # The route's template, never the path itself: a path may carry a voucher code.
+    route = request.scope.get("path_template", "?")
+    log.exception("unhandled error on %s %s", request.method, route, exc_info=exc)
     return _error_page(500, "Something went wrong on our side",
                        "It has been logged. Please try again in a moment.")
 
