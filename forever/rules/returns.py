@@ -11,10 +11,6 @@ from forever.catalog.model import CATEGORIES
 from forever.errors import InvalidInput
 from forever.rules.ruleset import CHANNELS, ONLINE, RuleSet, require_country_code, rules_in_force
 
-# 002_: "Ami For Ever vouchers will not be automatically re-credited, for any questions contact our customer
-# service department." A return refunds the card part only; customer service re-credits vouchers by hand.
-VOUCHERS_RECREDITED_AUTOMATICALLY = False
-
 # Reasons a return is refused, in the order a decision lists them.
 NON_RETURNABLE_CATEGORY = "non_returnable_category"
 PERSONALISED = "personalised"

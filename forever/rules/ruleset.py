@@ -29,6 +29,11 @@ DELIVERY_METHODS: tuple[str, ...] = (STANDARD, EXPRESS)
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
+# 002_: "Ami For Ever vouchers will not be automatically re-credited, for any questions contact our customer
+# service department." A return refunds the card part only; customer service re-credits vouchers by hand.
+# A constant, not a figure a version may change: the voucher ledger has no automatic re-credit at all.
+VOUCHERS_RECREDITED_AUTOMATICALLY = False
+
 # The 27 member states, as ISO 3166 alpha-2 codes (Greece is GR).
 EU_COUNTRIES: tuple[str, ...] = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
@@ -183,8 +188,7 @@ RULES_2024_1 = RuleSet(
     store_credit_valid_months=12,
     store_credit_nominative=True,
     store_credit_same_country_only=True,
-    # 002_: "Ami For Ever vouchers will not be automatically re-credited".
-    vouchers_recredited_automatically=False,
+    vouchers_recredited_automatically=VOUCHERS_RECREDITED_AUTOMATICALLY,
 )
 
 # Oldest first.

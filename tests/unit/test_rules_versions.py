@@ -2,6 +2,9 @@
 
 import datetime as dt
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -58,3 +61,13 @@ def test_a_version_is_served_as_plain_json_values():
 def test_a_history_out_of_order_or_with_a_version_twice_is_refused(history, message):
     with pytest.raises(ValueError, match=message):
         check_history(history)
+
+
+def test_the_package_imports_no_database_and_no_web():
+    """The main shop imports `forever.rules` as it is: no Piccolo, no Litestar, no forever.db behind it."""
+    probe = ("import sys, forever.rules; "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'litestar', 'piccolo', 'asyncpg'}), "
+             "'forever.db' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.split() == ["[]", "False"]
