@@ -543,7 +543,7 @@ async def search_listings(query: ListingQuery) -> ListingPage:
 
 FACETS_CACHE_SECONDS = 20.0
 FACETS_CACHE_ENTRIES = 2048
-# (engine, filters) -> (when, facets). Counts are for the filter list, not for money: seconds old is fine, and a
+# (database, filters) -> (when, facets). Counts are for the filter list, not for money: seconds old is fine, and a
 # count over every live piece is the most expensive query the shop makes.
 _facets_cache: dict[tuple, tuple[float, Facets]] = {}
 
@@ -568,7 +568,7 @@ async def listing_facets(query: ListingQuery) -> Facets:
     """How many live pieces each filter value would show, the other filters applied: the shop's filter list.
     Counts may be up to FACETS_CACHE_SECONDS old."""
     _checked(query)
-    cache_key = (id(db.engine()), query.q, query.category, query.size, query.condition, query.season,
+    cache_key = (get_settings().database_url, query.q, query.category, query.size, query.condition, query.season,
                  query.min_price, query.max_price)
     cached = _facets_cache.get(cache_key)
     now = time.monotonic()
