@@ -35,6 +35,13 @@ CONDITION_NAMES: dict[str, tuple[str, str]] = {  # (French as in 003_, English)
     "excellent": ("Excellent état", "Excellent"),
     "very_good": ("Très bon état", "Very good"),
 }
+# What a label is for: its reference's title and the advice under it. A trade-in parcel holds the signed deed; a
+# resale shop return (forever.listings) holds the returned pieces, labels still on.
+TRADEIN_LABEL = ("Reprise / Trade-in", ("Glissez le bon de cession signé dans le colis.",
+                                        "Put the signed transfer deed inside the parcel."))
+RETURN_LABEL = ("Retour / Return", ("Pièces dans leur état d'origine, étiquettes attachées.",
+                                    "Pieces in their original condition, labels attached."))
+
 REFUSED_ITEMS_NAMES: dict[str, tuple[str, str]] = {
     "return": ("me sont renvoyées gratuitement", "are sent back to me free of charge"),
     "donate": ("sont données", "are donated"),
@@ -53,6 +60,7 @@ class Label:
     sender_email: str
     sender_country: str
     ship_by: dt.date
+    purpose: tuple[str, tuple[str, str]] = TRADEIN_LABEL
 
 
 @dataclass(frozen=True)
@@ -170,7 +178,7 @@ def label_pdf(label: Label) -> bytes:
     page.line(margin, y + 4.5 * mm, right, y + 4.5 * mm)
     page.setFont("Helvetica", 8)
     page.drawString(margin, y, f"Suivi / Tracking: {label.tracking_number}")
-    page.drawRightString(right, y, f"Reprise / Trade-in: {label.reference}")
+    page.drawRightString(right, y, f"{label.purpose[0]}: {label.reference}")
     y -= 4.5 * mm
     pieces = f"{label.piece_count} pièce{'s' if label.piece_count > 1 else ''} / " \
              f"{label.piece_count} piece{'s' if label.piece_count > 1 else ''}"
@@ -178,10 +186,9 @@ def label_pdf(label: Label) -> bytes:
     page.drawRightString(right, y, f"À déposer avant le / Ship by: {french_date(label.ship_by)}")
     y -= 6 * mm
     page.setFont("Helvetica-Oblique", 7)
-    page.drawString(margin, y, "Glissez le bon de cession signé dans le colis.")
-    y -= 3.4 * mm
-    page.drawString(margin, y, "Put the signed transfer deed inside the parcel.")
-    y -= 3.4 * mm
+    for advice in label.purpose[1]:
+        page.drawString(margin, y, advice)
+        y -= 3.4 * mm
     page.drawString(margin, y, "Bureau de Poste, relais Pickup ou agence Chronopost / post office, Pickup")
     y -= 3.4 * mm
     page.drawString(margin, y, "relay or Chronopost agency. Gardez la preuve de dépôt / keep the receipt.")
@@ -242,16 +249,16 @@ def label_zpl(label: Label) -> str:
     y += 20
     lines.append(_zpl_text(margin, y, 28, f"Suivi / Tracking: {label.tracking_number}"))
     y += 38
-    lines.append(_zpl_text(margin, y, 28, f"Reprise / Trade-in: {label.reference}"))
+    lines.append(_zpl_text(margin, y, 28, f"{label.purpose[0]}: {label.reference}"))
     y += 38
     plural = "s" if label.piece_count > 1 else ""
     lines.append(_zpl_text(margin, y, 28, f"{label.piece_count} pièce{plural} / {label.piece_count} piece{plural}"))
     y += 38
     lines.append(_zpl_text(margin, y, 28, f"À déposer avant le / Ship by: {french_date(label.ship_by)}"))
     y += 50
-    lines.append(_zpl_text(margin, y, 22, "Glissez le bon de cession signé dans le colis."))
-    y += 28
-    lines.append(_zpl_text(margin, y, 22, "Put the signed transfer deed inside the parcel."))
+    for advice in label.purpose[1]:
+        lines.append(_zpl_text(margin, y, 22, advice))
+        y += 28
     lines.append("^XZ")
     return "\n".join(lines) + "\n"
 
