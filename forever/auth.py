@@ -84,6 +84,16 @@ admin_only = _guard("person", accounts_model.ADMIN)
 staff_only = _guard("person", *accounts_model.STAFF_ROLES)
 channel_key_only = _guard("system", "eshop", "resale", "store")
 carrier_key_only = _guard("system", "carrier")
+_metrics_key_only = _guard("system", accounts_model.METRICS)
+
+
+async def metrics_reader(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """An admin, or the scraper's `metrics` key: a long-lived key suits Prometheus, a 12-hour token does not."""
+    principal = principal_of(connection)
+    if principal.kind == "person":
+        await admin_only(connection, handler)
+    else:
+        await _metrics_key_only(connection, handler)
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:

@@ -155,7 +155,8 @@ def apikeys() -> None:
 
 
 @apikeys.command("create")
-@click.option("--channel", required=True, type=click.Choice(["eshop", "resale", "store", "carrier"]))
+@click.option("--channel", required=True,
+              type=click.Choice(["eshop", "resale", "store", "carrier", "metrics"]))
 @click.option("--store", "store_code", default=None, help="store code (store channel)")
 @_run
 async def apikeys_create(channel: str, store_code: str | None) -> None:

@@ -20,10 +20,15 @@ from dataclasses import dataclass, field
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from forever.tradein import service as tradein
+from forever.vouchers import ledger
+from forever.vouchers import model as vouchers_model
+
 REQUEST_ID_HEADER = b"x-request-id"
 # An incoming id is kept when it looks like one (a proxy's or a client's); anything else is replaced.
 _SANE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED_ROUTE = "unmatched"
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # Litestar adds "; charset=utf-8"
 # Prometheus's default buckets, in seconds.
 LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -125,6 +130,42 @@ class RequestMetrics:
                 yield f'forever_http_request_duration_seconds_bucket{{{labels},le="{_number(bound)}"}} {running}'
             yield f"forever_http_request_duration_seconds_sum{{{labels}}} {series.seconds!r}"
             yield f"forever_http_request_duration_seconds_count{{{labels}}} {series.count}"
+
+
+def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, float]]) -> list[str]:
+    """One metric family: its HELP and TYPE lines, then one line per (labels, value)."""
+    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}",
+            *(f"{name}{{{labels}}} {value!r}" if labels else f"{name} {value!r}" for labels, value in samples)]
+
+
+def _euros(cents: int) -> float:
+    return cents / 100
+
+
+async def metrics_text(requests: RequestMetrics) -> str:
+    """All of /metrics in Prometheus's text format: this process's requests, and figures read from the database
+    (the same whichever process answers)."""
+    totals = await ledger.totals()
+    spends = (vouchers_model.REDEMPTION, vouchers_model.HOLD_CAPTURE)
+    lines = [
+        *requests.exposition(),
+        *_family("forever_voucher_redemptions_total", "counter",
+                 "Voucher spends (redemptions and captured holds) since the ledger began.",
+                 [("", sum(totals.transactions.get(kind, 0) for kind in spends))]),
+        *_family("forever_ledger_transactions_total", "counter", "Ledger transactions by kind.",
+                 [(f'kind="{_escape(kind)}"', count) for kind, count in sorted(totals.transactions.items())]),
+        *_family("forever_ledger_moved_euros_total", "counter",
+                 "Amounts moved by kind of ledger transaction (tradein_credit: store credit issued).",
+                 [(f'kind="{_escape(kind)}"', _euros(cents)) for kind, cents in sorted(totals.amounts.items())]),
+        *_family("forever_store_credit_outstanding_euros", "gauge",
+                 "What is owed to sellers now: unspent credit, voucher balances, amounts held for orders.",
+                 [('held_as="seller_credit"', _euros(totals.seller_credit)),
+                  ('held_as="vouchers"', _euros(totals.vouchers)), ('held_as="held"', _euros(totals.held))]),
+        *_family("forever_pieces_past_sla", "gauge",
+                 "Pieces still awaiting grading after their 15-business-day due date.",
+                 [("", await tradein.pieces_past_sla())]),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _escape(value: str) -> str:

@@ -12,7 +12,8 @@ ADMIN = "admin"
 STAFF_ROLES: tuple[str, ...] = (GRADER, STORE_STAFF, CUSTOMER_SERVICE, ADMIN)
 ROLES: tuple[str, ...] = (CUSTOMER, *STAFF_ROLES)
 
-CHANNELS: tuple[str, ...] = ("eshop", "resale", "store", "carrier")
+METRICS = "metrics"  # the key Prometheus scrapes /metrics with
+CHANNELS: tuple[str, ...] = ("eshop", "resale", "store", "carrier", METRICS)
 STORE_KINDS: tuple[str, ...] = ("boutique", "outlet", "department_store_corner")
 
 MINIMUM_AGE = 18

@@ -8,7 +8,7 @@ from forever.api import tradeins
 from forever.api import rules
 from forever.api import listings
 
-health_router = Router(path="/", route_handlers=[system.health])
+health_router = Router(path="/", route_handlers=[system.health, system.metrics])
 
 api_router = Router(
     path="/api/v1",

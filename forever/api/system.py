@@ -1,8 +1,9 @@
-"""Liveness and a trivial endpoint (the benchmarks' baseline)."""
+"""Liveness, a trivial endpoint (the benchmarks' baseline), and the metrics Prometheus scrapes."""
 
-from litestar import get
+from litestar import Request, get
 
-from forever import db
+from forever import db, observability
+from forever.auth import metrics_reader
 from forever.errors import Unavailable
 from forever.schema import Output
 
@@ -27,3 +28,10 @@ async def health() -> Health:
 @get("/ping", tags=["system"], summary="Trivial JSON answer, no database (benchmark baseline)")
 async def ping() -> Pong:
     return Pong(pong=True)
+
+
+@get("/metrics", tags=["system"], guards=[metrics_reader], media_type=observability.PROMETHEUS_TEXT,
+     summary="Prometheus metrics: requests and latency by route, redemptions, ledger totals, pieces past their SLA",
+     description="For an admin's token or a `metrics` channel key (`forever apikeys create --channel metrics`).")
+async def metrics(request: Request) -> str:
+    return await observability.metrics_text(request.app.state["request_metrics"])

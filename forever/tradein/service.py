@@ -629,10 +629,14 @@ async def sla_board(limit: int = 100, cursor: str | None = None) -> tuple[list[S
     next_cursor = None
     if len(rows) > limit:
         next_cursor = encode_cursor(items[-1].sla_due_date.isoformat(), items[-1].item_id)
-    waiting = TradeInItemRow.status == model.AWAITING_GRADING
-    total = await TradeInItemRow.count().where(waiting)
-    overdue = await TradeInItemRow.count().where(waiting, TradeInItemRow.tradein.sla_due_date < today)
-    return items, next_cursor, total, overdue
+    total = await TradeInItemRow.count().where(TradeInItemRow.status == model.AWAITING_GRADING)
+    return items, next_cursor, total, await pieces_past_sla(today)
+
+
+async def pieces_past_sla(today: dt.date | None = None) -> int:
+    """Pieces still awaiting grading after their trade-in's SLA due date (the board's overdue; /metrics)."""
+    return await TradeInItemRow.count().where(TradeInItemRow.status == model.AWAITING_GRADING,
+                                              TradeInItemRow.tradein.sla_due_date < (today or clock.today()))
 
 
 # --- credited pieces, for the resale shop -------------------------------------------------------------------
