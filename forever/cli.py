@@ -291,8 +291,11 @@ def grading() -> None:
 @click.option("--workers", type=int, default=None, help="processes (default: 2)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="model folder (default: ml_models/)")
+@click.option("--experts/--no-experts", default=True, show_default=True,
+              help="also learn from the experts' final decisions (every photo of a decided piece, from the "
+                   "database)")
 def grading_train(images: int | None, seed: int | None, holdout: str | None, workers: int | None,
-                  out_dir: Path | None) -> None:
+                  out_dir: Path | None, experts: bool) -> None:
     """Train the grading model; write it, its manifest (sha256) and its model card."""
     from forever.grading import classifier, training
     from forever.grading.synthetic import FAMILIES
@@ -304,10 +307,19 @@ def grading_train(images: int | None, seed: int | None, holdout: str | None, wor
     command = "forever grading train" + "".join(
         f" --{name} {value}" for name, value in {**given, "out": out_dir}.items() if value is not None)
     out_dir = out_dir or classifier.MODEL_DIR
+    expert_photos = []
+    if experts:
+        from forever.grading import service
+
+        expert_photos = _run(service.expert_photos)()
+    else:
+        command += " --no-experts"
     click.echo(f"training on {config.images} synthetic photos of {', '.join(config.families)} "
-               f"(held out: {config.holdout}), seed {config.seed}, {config.workers} workers")
+               f"(held out: {config.holdout}) and {len(expert_photos)} photos of the experts' decisions, "
+               f"seed {config.seed}, {config.workers} workers")
     with click.progressbar(length=config.images, label="rendering and surveying") as bar:
-        model = training.train(config, progress=bar.update, log=click.echo, command=command)
+        model = training.train(config, extra=expert_photos, progress=bar.update, log=click.echo,
+                               command=command)
     manifest = classifier.save_model(model, out_dir)
     card = training.write_model_card(manifest, directory=out_dir)
     click.echo(f"model {manifest['version']} written to {out_dir / manifest['file']} "

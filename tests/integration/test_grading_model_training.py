@@ -15,15 +15,21 @@ def test_train_then_evaluate_through_the_cli_writes_the_model_card_and_the_repor
     runner = CliRunner()
     model_dir, report_dir = tmp_path / "model", tmp_path / "report"
     trained = runner.invoke(
-        main, ["grading", "train", "--images", "16", "--workers", "1", "--seed", "7", "--out", str(model_dir)]
+        main,
+        [
+            "grading",
+            "train",
+            *("--images", "16", "--workers", "1", "--seed", "7", "--out", str(model_dir), "--no-experts"),
+        ],
     )
     assert trained.exit_code == 0, trained.output
     assert (model_dir / MODEL_FILE).is_file() and (model_dir / MANIFEST_FILE).is_file()
     model = load_model(model_dir)
     assert model.training["images"] == 16 and model.training["seed"] == 7
+    assert model.training["expert_photos"] == 0  # without a database: the experts' decisions are in the API tests
     assert model.training["holdout_family"] not in model.training["training_families"]
     card = (model_dir / "MODEL_CARD.md").read_text()
-    assert "Synthetic only" in card and "--images 16" in card
+    assert "Synthetic only" in card and "--images 16" in card and "--no-experts" in card
 
     evaluated = runner.invoke(
         main,
