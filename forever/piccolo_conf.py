@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "forever.vouchers.piccolo_app",
         "forever.idempotency.piccolo_app",
         "forever.listings.piccolo_app",
+        "forever.grading.piccolo_app",
     ]
 )

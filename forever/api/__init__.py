@@ -6,6 +6,7 @@ from forever.api import accounts, catalog, quotes, system
 from forever.api import vouchers
 from forever.api import tradeins
 from forever.api import rules
+from forever.api import grading
 from forever.api import listings
 
 health_router = Router(path="/", route_handlers=[system.health, system.metrics])
@@ -16,5 +17,6 @@ api_router = Router(
                     *vouchers.handlers,
                     *tradeins.handlers,
                     *rules.handlers,
+                    *grading.handlers,
                     *listings.handlers],
 )

@@ -13,6 +13,8 @@ from forever.accounts import model as accounts_rules
 from forever.accounts.schemas import Principal
 from forever.auth import carrier_key_only, grader_only, principal_of, seller_only, signed_in
 from forever.errors import NotFound
+from forever.grading import service as grading
+from forever.grading.schemas import GradedTradeIn
 from forever.schema import Output
 from forever.tradein import service
 from forever.tradein.schemas import (
@@ -66,9 +68,9 @@ async def list_tradeins(principal: NamedDependency[Principal], limit: Limit = 20
 
 
 @get("/tradeins/{tradein_id:str}", tags=["trade-in"], guards=[signed_in],
-     summary="A trade-in with its pieces, parcel, events and SLA date (its seller, or staff)")
-async def get_tradein(principal: NamedDependency[Principal], tradein_id: FromPath[str]) -> TradeIn:
-    return await service.get_tradein(principal, tradein_id)
+     summary="A trade-in with its pieces (and their grading), parcel, events and SLA date (its seller, or staff)")
+async def get_tradein(principal: NamedDependency[Principal], tradein_id: FromPath[str]) -> GradedTradeIn:
+    return await grading.seller_tradein(principal, tradein_id)
 
 
 def document_response(document: service.Document) -> Response[bytes]:

@@ -307,6 +307,23 @@ _TRADEIN_OF_PARCEL = {LABEL_CREATED: AWAITING_SHIPMENT, DROPPED_OFF: IN_TRANSIT,
 _ITEM_OF_PARCEL = {**_TRADEIN_OF_PARCEL, RECEIVED: AWAITING_GRADING}
 
 
+# Grading (forever.grading) then settles each piece: credited at the offer (or at an accepted counter-offer),
+# refused, or, after a counter-offer, sent back or donated at the seller's word.
+CREDITED, COUNTER_OFFER, REFUSED = "credited", "counter_offer", "refused"
+RETURNED, DONATED = "returned", "donated"
+SETTLED_ITEM_STATUSES: frozenset[str] = frozenset({CREDITED, REFUSED, RETURNED, DONATED})
+# A received trade-in is `graded` once every piece is decided, `closed` once every piece is settled.
+GRADED, CLOSED = "graded", "closed"
+
+
+def tradein_status_after_grading(item_statuses: list[str]) -> str | None:
+    """Where a received trade-in stands once its pieces are at these statuses; None while some still await
+    grading (it stays `received`)."""
+    if any(status in ITEM_PROGRESS for status in item_statuses):
+        return None
+    return CLOSED if all(status in SETTLED_ITEM_STATUSES for status in item_statuses) else GRADED
+
+
 def furthest_parcel_status(*statuses: str) -> str:
     """The most advanced of parcel statuses or events (an event names the status it leads to)."""
     return max(statuses, key=PARCEL_PROGRESS.index)

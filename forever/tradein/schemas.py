@@ -177,7 +177,7 @@ class ReceptionCreate(Input):
 
 
 class SlaItem(Output):
-    """A piece awaiting grading on the warehouse lead's board."""
+    """A piece awaiting grading on the warehouse lead's board (and in the grading station's queue)."""
 
     item_id: str
     tradein_id: str
@@ -190,6 +190,43 @@ class SlaItem(Output):
     sla_due_date: dt.date
     business_days_left: int
     overdue: bool
+    category: str = ""
+    season: str = ""
+    size: str | None = None
+    offer: Money | None = None
+
+
+class GradingPiece(Output):
+    """A trade-in piece as grading needs it: its offer, the quote's grid and day, and the seller's choices."""
+
+    id: str
+    tradein_id: str
+    reference: str
+    account_id: str
+    line: int
+    product_ref: str
+    name: str
+    category: str
+    season: str
+    size: str | None
+    declared_condition: str
+    offer: Money
+    status: str
+    grade: str | None
+    credited: Money | None
+    refused_items: str
+    grid_version: str
+    quoted_at: dt.datetime
+    received_at: dt.datetime | None
+    sla_due_date: dt.date | None
+    business_days_left: int | None
+
+
+class ReturnShipment(Output):
+    """A parcel booked to send a piece back to its seller, free of charge."""
+
+    carrier: str
+    tracking_number: str
 
 
 class CreditedPiece(Output):

@@ -30,6 +30,7 @@ from forever.tradein.schemas import (
     CarrierEventReceipt,
     CatalogProduct,
     CreditedPiece,
+    GradingPiece,
     Notification,
     Parcel,
     ParcelEvent,
@@ -38,6 +39,7 @@ from forever.tradein.schemas import (
     QuoteLine,
     QuoteSummary,
     ReceptionCreate,
+    ReturnShipment,
     SlaItem,
     TradeIn,
     TradeInCreate,
@@ -45,6 +47,7 @@ from forever.tradein.schemas import (
     TradeInSummary,
 )
 from forever.tradein.tables import Parcel as ParcelRow
+from forever.tradein.tables import PricingGridVersion as PricingGridRow
 from forever.tradein.tables import ParcelEvent as ParcelEventRow
 from forever.tradein.tables import Quote as QuoteRow
 from forever.tradein.tables import QuoteLine as QuoteLineRow
@@ -142,6 +145,34 @@ def _insert_quote_lines(count: int) -> str:
             + ", ".join([row] * count))
 
 
+_ARCHIVE_GRID = """
+    INSERT INTO pricing_grid_version (version, grid, archived_at) VALUES ({}, {}, {})
+    ON CONFLICT (version) DO NOTHING
+"""
+# (database, grid version) pairs this process knows are archived: the archive is written once per version, not
+# with every quote.
+_archived_grids: set[tuple[str, str]] = set()
+
+
+def _grid_archive(grid: model.PricingGrid, now: dt.datetime) -> tuple[tuple[str, tuple], ...]:
+    """The statement keeping `grid` by its version, unless this process already wrote it."""
+    if (get_settings().database_url, grid.version) in _archived_grids:
+        return ()
+    return ((_ARCHIVE_GRID, (grid.version, msgspec.json.encode(grid).decode(), now)),)
+
+
+async def grid_of_version(version: str) -> model.PricingGrid:
+    """The pricing grid a quote was priced with, by its version (the file in force may have moved on)."""
+    row = await PricingGridRow.select(PricingGridRow.grid).where(PricingGridRow.version == version).first()
+    if row is not None:
+        return msgspec.json.decode(row["grid"], type=model.PricingGrid)
+    grid = current_grid()
+    if grid.version != version:
+        # Only a quote made before grids were archived can miss its own: the grid in force is the best left.
+        log.warning("pricing grid %s is not archived: pricing with %s instead", version, grid.version)
+    return grid
+
+
 async def create_quote(seller: Principal, data: QuoteCreate) -> Quote:
     """Judge each piece on its own and lock the offers for 30 days (003_: sellers in six countries only)."""
     today = clock.today()
@@ -176,10 +207,12 @@ async def create_quote(seller: Principal, data: QuoteCreate) -> Quote:
     total = Money(sum(line.offer.amount for line in items if line.offer), grid.currency)
     expires_at = now + QUOTE_VALIDITY
     await db.write_batch(
+        *_grid_archive(grid, now),
         (_INSERT_QUOTE, (quote_id, uuid.UUID(seller.account_id), "open", now, expires_at, grid.version,
                          total.amount, total.currency)),
         (_insert_quote_lines(len(items)), line_values),
     )
+    _archived_grids.add((get_settings().database_url, grid.version))
     return Quote(id=str(quote_id), status="open", created_at=now, expires_at=expires_at,
                  grid_version=grid.version, items=items, total_offer=total)
 
@@ -591,8 +624,8 @@ async def recent_receptions(limit: int = 10) -> list[TradeInSummary]:
 # --- the warehouse lead's SLA board -------------------------------------------------------------------------
 
 _SLA_ITEMS = """
-    SELECT i.id, i.product_ref, i.name, i.declared_condition, t.id AS tradein_id, t.received_at, t.sla_due_date,
-           p.tracking_number
+    SELECT i.id, i.product_ref, i.name, i.declared_condition, i.category, i.season, i.size, i.offer,
+           t.id AS tradein_id, t.received_at, t.sla_due_date, t.currency, p.tracking_number
     FROM tradein_item i
     JOIN tradein t ON t.id = i.tradein
     JOIN parcel p ON p.tradein = t.id
@@ -605,6 +638,21 @@ _SLA_ITEMS = """
 async def sla_board(limit: int = 100, cursor: str | None = None) -> tuple[list[SlaItem], str | None, int, int]:
     """Pieces awaiting grading by business days left to their SLA, the overdue first; with the total and the
     number overdue."""
+    items, next_cursor = await pieces_awaiting_grading(limit, cursor)
+    today = clock.today()
+    total = await TradeInItemRow.count().where(TradeInItemRow.status == model.AWAITING_GRADING)
+    return items, next_cursor, total, await pieces_past_sla(today)
+
+
+async def pieces_past_sla(today: dt.date | None = None) -> int:
+    """Pieces still awaiting grading after their trade-in's SLA due date (the board's overdue; /metrics)."""
+    return await TradeInItemRow.count().where(TradeInItemRow.status == model.AWAITING_GRADING,
+                                              TradeInItemRow.tradein.sla_due_date < (today or clock.today()))
+
+
+async def pieces_awaiting_grading(limit: int = 20,
+                                  cursor: str | None = None) -> tuple[list[SlaItem], str | None]:
+    """Pieces awaiting grading, earliest SLA date first (the grading queue and the SLA board)."""
     check_limit(limit)
     after = ""
     args: list[object] = [model.AWAITING_GRADING]
@@ -623,20 +671,14 @@ async def sla_board(limit: int = 100, cursor: str | None = None) -> tuple[list[S
                 name=row["name"], declared_condition=row["declared_condition"],
                 tracking_number=row["tracking_number"], received_at=row["received_at"],
                 sla_due_date=row["sla_due_date"], business_days_left=sla.business_days_left(today, row["sla_due_date"]),
-                overdue=row["sla_due_date"] < today)
+                overdue=row["sla_due_date"] < today, category=row["category"], season=row["season"],
+                size=row["size"], offer=Money(row["offer"], row["currency"]))
         for row in rows[:limit]
     ]
     next_cursor = None
     if len(rows) > limit:
         next_cursor = encode_cursor(items[-1].sla_due_date.isoformat(), items[-1].item_id)
-    total = await TradeInItemRow.count().where(TradeInItemRow.status == model.AWAITING_GRADING)
-    return items, next_cursor, total, await pieces_past_sla(today)
-
-
-async def pieces_past_sla(today: dt.date | None = None) -> int:
-    """Pieces still awaiting grading after their trade-in's SLA due date (the board's overdue; /metrics)."""
-    return await TradeInItemRow.count().where(TradeInItemRow.status == model.AWAITING_GRADING,
-                                              TradeInItemRow.tradein.sla_due_date < (today or clock.today()))
+    return items, next_cursor
 
 
 # --- credited pieces, for the resale shop -------------------------------------------------------------------
@@ -672,6 +714,111 @@ async def credited_piece_ids(after: str | None = None, limit: int = 500) -> list
         sql, args = sql + " AND id > {}", [*args, uuid.UUID(after)]
     rows = await db.fetch(sql + " ORDER BY id LIMIT {}", *args, limit)
     return [str(row["id"]) for row in rows]
+
+
+# --- grading's hooks: a piece's status, grade and credit are ours; its decisions are forever.grading's ----
+
+_GRADING_PIECE = """
+    SELECT i.id, i.tradein, i.line, i.product_ref, i.name, i.category, i.season, i.size, i.declared_condition,
+           i.offer, i.status, i.grade, i.credited, t.account, t.refused_items, t.received_at, t.sla_due_date,
+           t.currency, q.grid_version, q.created_at AS quoted_at
+    FROM tradein_item i
+    JOIN tradein t ON t.id = i.tradein
+    JOIN quote q ON q.id = t.quote
+    WHERE i.id = {}
+"""
+# PostgreSQL: the trade-in first, then the piece (parent before child, as every writer of both takes them).
+_LOCK_TRADEIN_OF_ITEM = ("SELECT id FROM tradein WHERE id = (SELECT tradein FROM tradein_item WHERE id = {}) "
+                         "FOR UPDATE")
+_LOCK_ITEM = "SELECT id FROM tradein_item WHERE id = {} FOR UPDATE"
+
+
+def _item_key(item_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(item_id)
+    except ValueError:
+        raise NotFound("No such piece.", code="item_not_found") from None
+
+
+def _grading_piece(row: dict) -> GradingPiece:
+    currency = row["currency"]
+    tradein_id = str(row["tradein"])
+    return GradingPiece(
+        id=str(row["id"]), tradein_id=tradein_id, reference=model.tradein_reference(tradein_id),
+        account_id=str(row["account"]), line=row["line"], product_ref=row["product_ref"], name=row["name"],
+        category=row["category"], season=row["season"], size=row["size"],
+        declared_condition=row["declared_condition"], offer=Money(row["offer"], currency),
+        status=row["status"], grade=row["grade"],
+        credited=Money(row["credited"], currency) if row["credited"] is not None else None,
+        refused_items=row["refused_items"], grid_version=row["grid_version"], quoted_at=row["quoted_at"],
+        received_at=row["received_at"], sla_due_date=row["sla_due_date"],
+        business_days_left=(sla.business_days_left(clock.today(), row["sla_due_date"])
+                            if row["sla_due_date"] is not None else None))
+
+
+async def grading_piece(item_id: str, *, lock: bool = False) -> GradingPiece:
+    """One trade-in piece with its offer, its quote's grid and its seller; 404 `item_not_found` if unknown.
+
+    With `lock` (inside the caller's write transaction) its trade-in and the piece stay locked until the end
+    of the transaction, so two decisions on one trade-in's pieces never interleave.
+    """
+    key = _item_key(item_id)
+    if lock and not db.is_sqlite():  # SQLite's writer lock already serialises the transaction
+        await db.fetch(_LOCK_TRADEIN_OF_ITEM, key)
+        await db.fetch(_LOCK_ITEM, key)
+    rows = await db.fetch(_GRADING_PIECE, key)
+    if not rows:
+        raise NotFound("No such piece.", code="item_not_found")
+    return _grading_piece(rows[0])
+
+
+async def lower_grade_offer(piece: GradingPiece, grade: str) -> Money:
+    """What a piece earns in a lower condition than declared: priced as its quote was, with its quote's grid
+    on its quote's day (a later grid edit or season rollover changes nothing), and never above its offer."""
+    grid = await grid_of_version(piece.grid_version)
+    product = (await catalog.get_products([piece.product_ref])).get(piece.product_ref)
+    if product is None:
+        raise Conflict(f"{piece.product_ref} is no longer in the catalog: it cannot be priced.",
+                       code="unknown_product")
+    as_quoted = Product(ref=piece.product_ref, name=piece.name, category=piece.category, season=piece.season,
+                        retail_price=product.retail_price)
+    return min(model.offer_for(as_quoted, grade, grid, _paris(piece.quoted_at).date()), piece.offer)
+
+
+async def settle_piece(piece: GradingPiece, status: str, *, grade: str | None = None,
+                       credited: Money | None = None) -> None:
+    """Record where grading left a piece, inside the caller's transaction (after `grading_piece(lock=True)`),
+    and move its trade-in on once every piece is decided (`graded`) or settled (`closed`)."""
+    values: dict = {TradeInItemRow.status: status}
+    if grade is not None:
+        values[TradeInItemRow.grade] = grade
+    if credited is not None:
+        values[TradeInItemRow.credited] = credited.amount
+    await TradeInItemRow.update(values).where(TradeInItemRow.id == uuid.UUID(piece.id))
+    tradein_key = uuid.UUID(piece.tradein_id)
+    statuses = await TradeInItemRow.select(TradeInItemRow.status).where(TradeInItemRow.tradein == tradein_key)
+    target = model.tradein_status_after_grading([row["status"] for row in statuses])
+    if target is not None:
+        await TradeInRow.update({TradeInRow.status: target}).where(TradeInRow.id == tradein_key)
+
+
+async def book_return(piece: GradingPiece) -> ReturnShipment:
+    """Book a prepaid parcel sending a piece back to its seller (inside the caller's transaction)."""
+    booked_with = carriers.current()
+    number = await booked_with.book(carriers.Shipment(
+        reference=f"{piece.reference}-{piece.line}", piece_count=1, sender_name="AMI For Ever warehouse",
+        sender_country="FR"))
+    return ReturnShipment(carrier=booked_with.name, tracking_number=number)
+
+
+async def write_to_seller(tradein_id: str, kind: str, subject: str, body: str) -> None:
+    """E-mail a trade-in's seller (a greeting, `body`, a link to its page) and note it on its timeline."""
+    key = _tradein_key(tradein_id)
+    tradein = await _load_tradein(key)
+    seller = await _seller_of(key)
+    text = (f"Hello {seller.first_name},\n\n{body}\n\nFollow your pieces: {_page_link(tradein)}\n\n"
+            "AMI For Ever")
+    await _tell_seller(tradein, seller, kind, _Mail(subject=subject, text=text))
 
 
 # --- e-mails to the seller ----------------------------------------------------------------------------------

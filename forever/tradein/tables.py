@@ -1,4 +1,5 @@
-"""Quotes and their lines; trade-ins, their pieces, parcels, parcel events and the e-mails sent about them."""
+"""Quotes and their lines, the pricing grids they were priced with; trade-ins, their pieces, parcels, parcel
+events and the e-mails sent about them."""
 
 from piccolo.columns import JSON, OnDelete, UUID, Boolean, Date, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
@@ -17,6 +18,15 @@ class Quote(Table):
     grid_version = Varchar(length=32)
     total_offer = Integer()
     currency = Varchar(length=3, default="EUR")
+
+
+class PricingGridVersion(Table, tablename="pricing_grid_version"):
+    """Each version of the pricing grid a quote was priced with (the file only holds the latest): a piece
+    graded below its declared condition is priced with its quote's own grid."""
+
+    version = Varchar(length=32, unique=True)
+    grid = JSON()
+    archived_at = Timestamptz()
 
 
 class QuoteLine(Table):
