@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from forever.grading import service as grading
 from forever.idempotency import service as idempotency
+from forever.listings import orders as shop_orders
 from forever.listings import service as listings
 from forever.vouchers import service as vouchers
 
@@ -25,4 +26,5 @@ async def run_jobs() -> dict[str, int]:
         "counter_offers_lapsed": await grading.lapse_counter_offers(),
         # After the counter-offers: a piece credited just now is stocked in the same run.
         "pieces_stocked": await listings.stock_credited_pieces(),
+        "reservations_released": await shop_orders.release_lapsed_reservations(),
     }

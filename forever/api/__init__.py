@@ -8,6 +8,7 @@ from forever.api import tradeins
 from forever.api import rules
 from forever.api import grading
 from forever.api import listings
+from forever.api import orders
 
 health_router = Router(path="/", route_handlers=[system.health, system.metrics])
 
@@ -18,5 +19,6 @@ api_router = Router(
                     *tradeins.handlers,
                     *rules.handlers,
                     *grading.handlers,
-                    *listings.handlers],
+                    *listings.handlers,
+                    *orders.handlers],
 )

@@ -59,15 +59,18 @@ def missing_steps(done: dict[str, bool]) -> list[str]:
     return [step for step in STEPS if not done.get(step)]
 
 
-def is_available(status: str, reserved_by: str | None, reserved_until: dt.datetime | None, buyer: str,
-                 now: dt.datetime) -> bool:
-    """Whether `buyer` may take a piece now: it is live, or reserved by them, or its reservation has lapsed
-    (the job that puts lapsed pieces back on sale may not have run yet)."""
+def is_available(status: str, reserved_by: str | None, reserved_until: dt.datetime | None, for_order: bool,
+                 buyer: str | None, now: dt.datetime) -> bool:
+    """Whether `buyer` may take a piece now: it is live, or in their own checkout, or its reservation has lapsed
+    (the job that puts lapsed pieces back on sale may not have run yet). A piece reserved for an order being
+    paid is nobody's to take, not even its buyer's (that order is still going through)."""
     if status == LIVE:
         return True
     if status != RESERVED:
         return False
-    return reserved_by == buyer or reserved_until is None or reserved_until <= now
+    if reserved_until is None or reserved_until <= now:
+        return True
+    return reserved_by == buyer and not for_order
 
 
 # --- the resale price grid ------------------------------------------------------------------------------------

@@ -630,7 +630,7 @@ async def get_listing(listing_id: str) -> Listing:
     key = listing_key(listing_id)
     row = await _shown_listing(key)
     photos = await _photos(key)
-    available = model.is_available(row["status"], None, row["reserved_until"], "", clock.now())
+    available = model.is_available(row["status"], None, row["reserved_until"], False, None, clock.now())
     return Listing(
         id=str(row["id"]), status=row["status"], available=available, name=row["name"],
         product_ref=row["product_ref"], category=row["category"], season=row["season"], size=row["size"],

@@ -148,3 +148,37 @@ async def live_listings(client: httpx.AsyncClient, shop: ResaleShop,
     for listing_id in ids:
         await refurbish_and_publish(client, shop, listing_id)
     return ids
+
+
+CARD = {"number": "4242 4242 4242 4242", "expiry": "12/29", "cvc": "123"}
+DECLINED_CARD = {"number": "4000 0000 0000 0002", "expiry": "12/29", "cvc": "123"}
+ADDRESS = {"name": "Jonas Weber", "line1": "Torstraße 12", "postal_code": "10119", "city": "Berlin"}
+
+
+def order_body(listing_ids: list[str], *, voucher_codes: list[str] = (), card: dict | None = CARD,
+               country: str = "DE", method: str = "standard", address: dict | None = None) -> dict:
+    body = {"listing_ids": list(listing_ids),
+            "shipping": {"country": country, "method": method, "address": address or ADDRESS}}
+    if voucher_codes:
+        body["voucher_codes"] = list(voucher_codes)
+    if card is not None:
+        body["card"] = card
+    return body
+
+
+async def buyer_voucher(client: httpx.AsyncClient, headers: dict[str, str], account_id: str, cents: int) -> dict:
+    """A voucher of `cents` for a buyer (credited first, as a piece of a trade-in of theirs would be)."""
+    import uuid
+
+    from forever.money import Money
+    from forever.vouchers import service as vouchers
+
+    await vouchers.credit_tradein_item(account_id, f"test-{uuid.uuid4().hex[:12]}", Money(cents))
+    response = await client.post("/api/v1/me/vouchers", headers=headers,
+                                 json={"amount": {"amount": cents, "currency": "EUR"}})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def eur(cents: int) -> dict:
+    return {"amount": cents, "currency": "EUR"}
