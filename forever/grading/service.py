@@ -710,6 +710,8 @@ async def dashboard(since: dt.datetime | None = None) -> Dashboard:
     and each grader's pace: pieces decided, median seconds per piece, agreement."""
     query = DecisionRow.select(DecisionRow.grader, DecisionRow.grade, DecisionRow.suggested_grade,
                                DecisionRow.seconds_spent)
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=clock.PARIS)  # a moment without an offset is Paris time, as everywhere
     if since is not None:
         query = query.where(DecisionRow.decided_at >= since)
     records = [DecisionRecord(grader_id=str(row["grader"]) if row["grader"] else "", grade=row["grade"],

@@ -20,7 +20,8 @@ PARCEL_EVENT_LABELS: dict[str, str] = {
 }
 ITEM_STATUS_LABELS: dict[str, str] = {
     "awaiting_shipment": "To send", "in_transit": "On its way", "awaiting_grading": "Awaiting grading",
-    "credited": "Credited", "counter_offer": "Counter-offer", "refused": "Refused",
+    "credited": "Credited", "counter_offer": "Counter-offer", "refused": "Refused", "returned": "Sent back to you",
+    "donated": "Donated",
 }
 REFUSED_ITEMS_TEXTS: dict[str, str] = {
     "return": "sent back to you free of charge", "donate": "donated",
