@@ -18,16 +18,17 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from forever import db, errors
 from forever.api import api_router, health_router
+from forever.api.docs import SwaggerDocs
 from forever.auth import authentication_middleware, provide_principal
 from forever.observability import RequestMetrics, configure_logging, observe_requests
 from forever.problems import FRAMEWORK_CODES, problem, status_of
+from forever.security_headers import security_headers
 from forever.settings import Settings, get_settings, use_settings
 from forever.web import web_router
 from forever.web.pages import page_for_http_error, wants_page
@@ -154,17 +155,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             description="Trade-in and second-hand platform of AMI Paris.",
             path="/schema",
-            # Swagger UI from our own static files: the docs must work where no CDN can be reached.
-            render_plugins=[SwaggerRenderPlugin(
-                path="/", js_url="/static/swagger-ui/swagger-ui-bundle.js",
-                css_url="/static/swagger-ui/swagger-ui.css",
-                standalone_preset_js_url="/static/swagger-ui/swagger-ui-standalone-preset.js",
-                favicon="<link rel='icon' href='data:,'>",
-            )],
+            render_plugins=[SwaggerDocs()],
         ),
         request_max_body_size=settings.max_body_bytes,
         dependencies={"principal": Provide(provide_principal)},
         request_class=StrictJSONRequest,
+        before_send=[security_headers(settings)],
         state={"settings": settings, "request_metrics": request_metrics},
         debug=False,
     )

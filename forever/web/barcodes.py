@@ -11,6 +11,14 @@ from reportlab.graphics.barcode import createBarcodeDrawing
 _PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.S)
 _SIZE = re.compile(r'<svg width="[^"]*" height="[^"]*"')
 _TITLE = re.compile(r"<title>.*?</title>\s*<desc>.*?</desc>", re.S)
+_STYLE = re.compile(r' style="([^"]*)"')
+
+
+def _presentation_attributes(style: re.Match[str]) -> str:
+    """`style="fill: none; stroke: none"` as ` fill="none" stroke="none"`: the pages' Content-Security-Policy
+    refuses style attributes, not SVG's presentation attributes, which draw the same."""
+    declarations = (part.partition(":") for part in style.group(1).split(";") if part.strip())
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, _, value in declarations)
 
 
 def code128_svg(value: str, label: str) -> Markup:
@@ -23,6 +31,7 @@ def code128_svg(value: str, label: str) -> Markup:
     svg = _PROLOGUE.sub("", renderSVG.drawToString(drawing), count=1)
     svg = _SIZE.sub(f'<svg class="barcode" role="img" aria-label="{Markup.escape(label)}"', svg, count=1)
     svg = _TITLE.sub("", svg, count=1)
+    svg = _STYLE.sub(_presentation_attributes, svg)
     suffix = re.sub(r"[^A-Za-z0-9]", "", value)
     svg = svg.replace('id="clip"', f'id="clip-{suffix}"').replace("url(#clip)", f"url(#clip-{suffix})")
     svg = svg.replace('id="group"', f'id="group-{suffix}"')
