@@ -38,13 +38,17 @@ def bearer_secret(scope: Scope) -> str | None:
 
 
 def authentication_middleware(app: ASGIApp) -> ASGIApp:
-    """Resolve the caller once per request into `scope["user"]` (None when anonymous)."""
+    """Resolve the caller once per request into `scope["user"]` (None when anonymous), and refuse them at once
+    if the route is `guarded()` against them."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             secret = bearer_secret(scope)
-            scope["user"] = await accounts.authenticate(secret) if secret else None
+            scope["user"] = principal = await accounts.authenticate(secret) if secret else None
             scope["auth"] = secret
+            guard = scope["route_handler"].opt.get(_GUARD_OPT)
+            if guard is not None:
+                guard.check(principal)
         await app(scope, receive, send)
 
     return middleware
@@ -57,17 +61,42 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def _guard(kind: str, *allowed: str):
-    """A guard letting through people of these roles (`kind` "person") or systems of these channels."""
+class RoleGuard:
+    """Lets through people of these roles (`kind` "person") or systems of these channels (`kind` "system").
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = principal_of(connection)
-        held = principal.role if kind == "person" else principal.channel
-        if principal.kind != kind or held not in allowed:
+    Anyone else is told 404, and a caller without a token 401. It is a Litestar guard (`guards=[grader_only]`);
+    on a hot path, declare it as `opt=guarded(seller_only)` instead: the authentication middleware then checks
+    it as soon as it knows the caller, sparing the copy of the route handler that Litestar makes for every
+    guard call (15 µs a request, bench/quotes.py).
+    """
+
+    __slots__ = ("__name__", "allowed", "kind")
+
+    def __init__(self, kind: str, *allowed: str) -> None:
+        self.kind = kind
+        self.allowed = frozenset(allowed)
+        self.__name__ = f"{'_or_'.join(allowed)}_{'only' if kind == 'person' else 'key_only'}"
+
+    def check(self, principal: Principal | None) -> None:
+        if principal is None:
+            raise NotAuthenticated("Sign in, or send an API key.")
+        held = principal.role if self.kind == "person" else principal.channel
+        if principal.kind != self.kind or held not in self.allowed:
             raise NotFound("Nothing here.")
 
-    guard.__name__ = f"{'_or_'.join(allowed)}_{'only' if kind == 'person' else 'key_only'}"
-    return guard
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        self.check(connection.scope.get("user"))
+
+    def __repr__(self) -> str:
+        return self.__name__
+
+
+_GUARD_OPT = "forever_guard"
+
+
+def guarded(guard: RoleGuard) -> dict[str, RoleGuard]:
+    """A route's `opt` having the authentication middleware check `guard` (see RoleGuard)."""
+    return {_GUARD_OPT: guard}
 
 
 async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -76,15 +105,15 @@ async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
         raise NotFound("Nothing here.")
 
 
-seller_only = _guard("person", accounts_model.CUSTOMER)
-grader_only = _guard("person", accounts_model.GRADER)
-store_staff_only = _guard("person", accounts_model.STORE_STAFF)
-customer_service_only = _guard("person", accounts_model.CUSTOMER_SERVICE)
-admin_only = _guard("person", accounts_model.ADMIN)
-staff_only = _guard("person", *accounts_model.STAFF_ROLES)
-channel_key_only = _guard("system", "eshop", "resale", "store")
-carrier_key_only = _guard("system", "carrier")
-_metrics_key_only = _guard("system", accounts_model.METRICS)
+seller_only = RoleGuard("person", accounts_model.CUSTOMER)
+grader_only = RoleGuard("person", accounts_model.GRADER)
+store_staff_only = RoleGuard("person", accounts_model.STORE_STAFF)
+customer_service_only = RoleGuard("person", accounts_model.CUSTOMER_SERVICE)
+admin_only = RoleGuard("person", accounts_model.ADMIN)
+staff_only = RoleGuard("person", *accounts_model.STAFF_ROLES)
+channel_key_only = RoleGuard("system", "eshop", "resale", "store")
+carrier_key_only = RoleGuard("system", "carrier")
+_metrics_key_only = RoleGuard("system", accounts_model.METRICS)
 
 
 async def metrics_reader(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from forever.accounts.schemas import Principal
-from forever.auth import seller_only
+from forever.auth import guarded, seller_only
 from forever.schema import Output
 from forever.tradein import service
 from forever.tradein.schemas import Quote, QuoteCreate, QuoteSummary
@@ -18,12 +18,12 @@ class QuotePage(Output):
     next_cursor: str | None
 
 
-@post("/quotes", tags=["trade-in"], guards=[seller_only], summary="Get a locked trade-in offer")
+@post("/quotes", tags=["trade-in"], opt=guarded(seller_only), summary="Get a locked trade-in offer")
 async def create_quote(principal: NamedDependency[Principal], data: JSONBody[QuoteCreate]) -> Quote:
     return await service.create_quote(principal, data)
 
 
-@get("/quotes", tags=["trade-in"], guards=[seller_only], summary="The seller's quotes, newest first")
+@get("/quotes", tags=["trade-in"], opt=guarded(seller_only), summary="The seller's quotes, newest first")
 async def list_quotes(
     principal: NamedDependency[Principal],
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
@@ -33,7 +33,7 @@ async def list_quotes(
     return QuotePage(items=items, next_cursor=next_cursor)
 
 
-@get("/quotes/{quote_id:str}", tags=["trade-in"], guards=[seller_only], summary="One of the seller's quotes")
+@get("/quotes/{quote_id:str}", tags=["trade-in"], opt=guarded(seller_only), summary="One of the seller's quotes")
 async def get_quote(principal: NamedDependency[Principal], quote_id: FromPath[str]) -> Quote:
     return await service.get_quote(principal.account_id, quote_id)
 

@@ -4,9 +4,10 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from support import bearer, sign_in, sign_up
+from support import PASSWORD, bearer, sign_in, sign_up
 
 from forever import clock
+from forever.accounts import service as accounts
 from forever.catalog import service as catalog
 from forever.catalog.model import Product
 from forever.settings import use_settings
@@ -123,6 +124,26 @@ async def test_someone_elses_quote_is_not_found(client, seller):
     assert response.status_code == 404
     assert response.json()["code"] == "quote_not_found"
     assert (await client.get("/api/v1/quotes/not-a-uuid", headers=bearer(seller))).status_code == 404
+
+
+async def test_only_sellers_reach_quotes_and_others_are_refused_before_their_body_is_read(client, seller):
+    body = await quote(client, seller, line("SW-SS24"))
+    await accounts.create_staff("grader@example.com", PASSWORD, "grader")
+    grader = bearer(await sign_in(client, "grader@example.com"))
+    key = bearer(await accounts.create_api_key("eshop"))
+    for headers in (grader, key):
+        for response in (await client.post("/api/v1/quotes", headers=headers, json={"items": [line("SW-SS24")]}),
+                         await client.post("/api/v1/quotes", headers={**headers, "content-type": "application/json"},
+                                           content=b"{not json"),
+                         await client.get("/api/v1/quotes", headers=headers),
+                         await client.get(f"/api/v1/quotes/{body['id']}", headers=headers)):
+            assert response.status_code == 404, response.text
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["code"] == "not_found"
+    anonymous = await client.post("/api/v1/quotes", headers={"content-type": "application/json"}, content=b"{")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_authenticated"
+    listed = await client.get("/api/v1/quotes", headers=bearer(seller))
+    assert [item["id"] for item in listed.json()["items"]] == [body["id"]]
 
 
 @pytest.mark.parametrize("country", ["GB", "US", "CH", "PT"])
