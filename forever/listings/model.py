@@ -70,7 +70,7 @@ def is_available(status: str, reserved_by: str | None, reserved_until: dt.dateti
         return False
     if reserved_until is None or reserved_until <= now:
         return True
-    return reserved_by == buyer and not for_order
+    return buyer is not None and reserved_by == buyer and not for_order
 
 
 # --- the resale price grid ------------------------------------------------------------------------------------
