@@ -6,6 +6,7 @@ locks as the requests'.
 
 from __future__ import annotations
 
+from forever.accounts import service as accounts
 from forever.grading import service as grading
 from forever.idempotency import service as idempotency
 from forever.listings import orders as shop_orders
@@ -22,6 +23,8 @@ async def run_jobs() -> dict[str, int]:
         "expiry_reminders_sent": await vouchers.send_expiry_reminders(),
         "voucher_misses_pruned": await vouchers.prune_misses(),
         "idempotency_keys_purged": await idempotency.purge(),
+        "expired_tokens_and_reset_links_purged": await accounts.purge_expired_credentials(),
+        "old_sign_in_attempts_pruned": await accounts.prune_attempts(),
         # Silence for 14 days accepts a counter-offer: the piece is credited at its amount.
         "counter_offers_lapsed": await grading.lapse_counter_offers(),
         # After the counter-offers: a piece credited just now is stocked in the same run.

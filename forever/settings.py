@@ -23,6 +23,11 @@ class Settings:
     login_failures_per_email: int = 5
     login_failures_per_address: int = 30
     login_window_minutes: int = 15
+    # Password-reset links: how long one works, and how many may be asked per e-mail and per address in the window.
+    password_reset_minutes: int = 60
+    password_resets_per_email: int = 3
+    password_resets_per_address: int = 20
+    password_reset_window_minutes: int = 60
     pricing_grid_path: Path = PACKAGE_ROOT / "tradein" / "pricing_grid.toml"
     max_body_bytes: int = 26 * 1024 * 1024
     # Argon2id cost: RFC 9106's second recommended option by default (64 MiB, 3 passes).

@@ -60,3 +60,28 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     api_key_id: int | None = None
     country: str | None = None
     birth_date: dt.date | None = None
+
+
+class PasswordChange(Input):
+    current_password: Password
+    new_password: Password
+
+
+class PasswordResetCreate(Input):
+    email: Email
+
+
+class PasswordResetConfirm(Input):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: Password
+
+
+class PasswordResetRequested(Output):
+    """The same answer whether an account uses the e-mail address or not."""
+
+    detail: str
+    link_valid_minutes: int
+
+
+class PasswordChanged(Output):
+    sessions_ended: int

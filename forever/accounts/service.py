@@ -1,10 +1,12 @@
-"""Use cases of accounts: sign-up, sign-in, tokens, staff, stores and channel API keys."""
+"""Use cases of accounts: sign-up, sign-in, tokens, passwords (change, reset by e-mail), staff, stores and channel
+API keys."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 import secrets
 import uuid
 
@@ -13,11 +15,21 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from forever import clock, db
 from forever.accounts import model
-from forever.accounts.schemas import Account, AccountCreate, Principal, Session
+from forever.accounts.schemas import (
+    Account,
+    AccountCreate,
+    PasswordChanged,
+    PasswordResetRequested,
+    Principal,
+    Session,
+)
 from forever.accounts.tables import Account as AccountRow
-from forever.accounts.tables import ApiKey, AuthToken, LoginFailure, Store
+from forever.accounts.tables import ApiKey, AuthToken, LoginFailure, PasswordReset, PasswordResetRequest, Store
 from forever.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from forever.notify import service as notify
 from forever.settings import Settings, get_settings
+
+log = logging.getLogger("forever.accounts")
 
 API_KEY_PREFIX = "fek_"
 _hashers: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
@@ -125,21 +137,12 @@ async def login(email: str, password: str, address: str, settings: Settings | No
     settings = settings or get_settings()
     email = model.normalise_email(email)
     now = clock.now()
-    since = now - dt.timedelta(minutes=settings.login_window_minutes)
-    by_email = await LoginFailure.count().where(LoginFailure.email == email, LoginFailure.failed_at >= since)
-    by_address = await LoginFailure.count().where(LoginFailure.address == address,
-                                                  LoginFailure.failed_at >= since)
-    if by_email >= settings.login_failures_per_email or by_address >= settings.login_failures_per_address:
-        raise TooManyRequests("Too many failed sign-ins. Try again in a few minutes.",
-                              code="too_many_attempts",
-                              headers={"Retry-After": str(settings.login_window_minutes * 60)})
+    await _refuse_repeated_failures(email, address, settings, now)
     row = await AccountRow.select(AccountRow.id, AccountRow.password_hash, AccountRow.role).where(
         AccountRow.email == email).first()
     matches = await _password_matches(row["password_hash"] if row else _hasher()[1], password)
     if row is None or not matches:
-        async with db.write_transaction():
-            await LoginFailure.insert(LoginFailure(email=email, address=address[:64], failed_at=now))
-            await LoginFailure.delete().where(LoginFailure.failed_at < since)  # only the window counts
+        await _record_failure(email, address, settings, now)
         raise NotAuthenticated("Wrong e-mail or password.", code="invalid_credentials")
     token = secrets.token_urlsafe(32)
     expires_at = now + dt.timedelta(hours=settings.token_ttl_hours)
@@ -147,6 +150,28 @@ async def login(email: str, password: str, address: str, settings: Settings | No
         await AuthToken.insert(AuthToken(token_hash=_digest(token), account=row["id"], created_at=now,
                                          expires_at=expires_at))
     return Session(token=token, expires_at=expires_at, account_id=str(row["id"]), role=row["role"])
+
+
+def _failure_window(settings: Settings, now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(minutes=settings.login_window_minutes)
+
+
+async def _refuse_repeated_failures(email: str, address: str, settings: Settings, now: dt.datetime) -> None:
+    """429 once an e-mail or an address has failed too often within the window (a guesser slows to a crawl)."""
+    since = _failure_window(settings, now)
+    by_email = await LoginFailure.count().where(LoginFailure.email == email, LoginFailure.failed_at >= since)
+    by_address = await LoginFailure.count().where(LoginFailure.address == address,
+                                                  LoginFailure.failed_at >= since)
+    if by_email >= settings.login_failures_per_email or by_address >= settings.login_failures_per_address:
+        raise TooManyRequests("Too many failed sign-ins. Try again in a few minutes.",
+                              code="too_many_attempts",
+                              headers={"Retry-After": str(settings.login_window_minutes * 60)})
+
+
+async def _record_failure(email: str, address: str, settings: Settings, now: dt.datetime) -> None:
+    async with db.write_transaction():
+        await LoginFailure.insert(LoginFailure(email=email, address=address[:64], failed_at=now))
+        await LoginFailure.delete().where(LoginFailure.failed_at < _failure_window(settings, now))
 
 
 async def logout(token: str) -> None:
@@ -283,3 +308,136 @@ async def ensure_api_key(key: str, channel: str, store_code: str | None = None) 
 
 async def account_exists(email: str) -> bool:
     return await AccountRow.exists().where(AccountRow.email == model.normalise_email(email))
+
+
+# --- passwords: change, reset by e-mail -------------------------------------------------------------------------
+
+
+async def _set_password(account: uuid.UUID, password_hash: str, now: dt.datetime, *, keep_token: str | None = None
+                        ) -> int:
+    """Inside the caller's transaction: the new password; every session of the account ends but `keep_token`'s,
+    and every reset link not yet used stops working. Returns how many sessions ended."""
+    await AccountRow.update({AccountRow.password_hash: password_hash}).where(AccountRow.id == account)
+    live = (AuthToken.account == account) & AuthToken.revoked_at.is_null() & (AuthToken.expires_at > now)
+    if keep_token is not None:
+        live &= AuthToken.token_hash != _digest(keep_token)
+    ended = await AuthToken.update({AuthToken.revoked_at: now}).where(live).returning(AuthToken.id)
+    await PasswordReset.update({PasswordReset.used_at: now}).where(PasswordReset.account == account,
+                                                                   PasswordReset.used_at.is_null())
+    return len(ended)
+
+
+async def change_password(account_id: str, token: str, current_password: str, new_password: str, address: str,
+                          settings: Settings | None = None) -> PasswordChanged:
+    """A signed-in person's new password. The current one must be given (a wrong one counts as a failed sign-in);
+    every other session of theirs ends, the one asking goes on."""
+    settings = settings or get_settings()
+    _check_password(new_password)
+    now = clock.now()
+    row = await AccountRow.select(AccountRow.email, AccountRow.password_hash).where(
+        AccountRow.id == uuid.UUID(account_id)).first()
+    if row is None:
+        raise NotFound("No such account.")
+    await _refuse_repeated_failures(row["email"], address, settings, now)
+    if not await _password_matches(row["password_hash"], current_password):
+        await _record_failure(row["email"], address, settings, now)
+        raise InvalidInput("That is not your current password.", code="wrong_password",
+                           errors=[{"field": "current_password", "message": "not your current password"}])
+    password_hash = await hash_password(new_password)
+    async with db.write_transaction():
+        ended = await _set_password(uuid.UUID(account_id), password_hash, now, keep_token=token)
+    return PasswordChanged(sessions_ended=ended)
+
+
+def _reset_text(link: str, minutes: int) -> str:
+    return (f"Someone, we hope you, asked to choose a new password for your AMI For Ever account.\n\n"
+            f"Choose it here within {minutes} minutes; the link works once:\n{link}\n\n"
+            "If you did not ask, ignore this message: your password stays as it is.\n")
+
+
+async def request_password_reset(email: str, address: str, settings: Settings | None = None
+                                 ) -> PasswordResetRequested:
+    """E-mail a single-use link to choose a new password, when an account uses this address.
+
+    The answer is the same whether one does or not, so that it tells nobody who has an account. Requests are
+    limited per e-mail and per address, known or not (the limit says nothing either).
+    """
+    settings = settings or get_settings()
+    email = _check_email(email)
+    now = clock.now()
+    since = now - dt.timedelta(minutes=settings.password_reset_window_minutes)
+    requests = PasswordResetRequest.requested_at >= since
+    by_email = await PasswordResetRequest.count().where(requests,
+                                                        PasswordResetRequest.email_hash == _digest(email))
+    by_address = await PasswordResetRequest.count().where(requests, PasswordResetRequest.address == address[:64])
+    if by_email >= settings.password_resets_per_email or by_address >= settings.password_resets_per_address:
+        raise TooManyRequests("Too many password-reset requests. Try again later.", code="too_many_attempts",
+                              headers={"Retry-After": str(settings.password_reset_window_minutes * 60)})
+    token = secrets.token_urlsafe(32)
+    async with db.write_transaction():
+        await PasswordResetRequest.insert(PasswordResetRequest(email_hash=_digest(email), address=address[:64],
+                                                               requested_at=now))
+        account = await AccountRow.select(AccountRow.id).where(AccountRow.email == email).first()
+        if account is not None:
+            await PasswordReset.insert(PasswordReset(
+                token_hash=_digest(token), account=account["id"], created_at=now,
+                expires_at=now + dt.timedelta(minutes=settings.password_reset_minutes)))
+    if account is not None:
+        link = f"{settings.public_url}/password-reset/new?token={token}"
+        try:
+            await notify.send(email, "Choose a new AMI For Ever password",
+                              _reset_text(link, settings.password_reset_minutes))
+        except Exception:  # the answer must not differ: the person may ask again
+            log.exception("a password-reset e-mail could not be sent")
+    return PasswordResetRequested(
+        detail="If an account uses this e-mail address, a link to choose a new password is on its way.",
+        link_valid_minutes=settings.password_reset_minutes)
+
+
+_CLAIM_RESET_LINK = """
+    UPDATE password_reset SET used_at = {}
+    WHERE token_hash = {} AND used_at IS NULL AND expires_at > {}
+    RETURNING account
+"""
+
+
+async def reset_password(token: str, new_password: str) -> PasswordChanged:
+    """Choose a new password through an e-mailed link: once, before it expires. Every session ends."""
+    _check_password(new_password)
+    password_hash = await hash_password(new_password)
+    now = clock.now()
+    digest = _digest(token)
+    async with db.write_transaction():
+        # The update claims the link: of two uses at once, one finds it already used.
+        claimed = await db.fetch(_CLAIM_RESET_LINK, now, digest, now)
+        if not claimed:
+            link = await PasswordReset.select(PasswordReset.used_at).where(
+                PasswordReset.token_hash == digest).first()
+            if link is not None and link["used_at"] is None:
+                raise InvalidInput("This link has expired: ask for a new one.", code="reset_link_expired")
+            raise InvalidInput("This link has been used already, or is not one we sent: ask for a new one.",
+                               code="reset_link_invalid")
+        ended = await _set_password(uuid.UUID(str(claimed[0]["account"])), password_hash, now)
+    return PasswordChanged(sessions_ended=ended)
+
+
+async def purge_expired_credentials(now: dt.datetime | None = None) -> int:
+    """Forget tokens and reset links past their expiry (revoked or used ones too): none can be used any more."""
+    now = now or clock.now()
+    async with db.write_transaction():
+        tokens = await AuthToken.delete().where(AuthToken.expires_at < now).returning(AuthToken.id)
+        links = await PasswordReset.delete().where(PasswordReset.expires_at < now).returning(PasswordReset.id)
+    return len(tokens) + len(links)
+
+
+async def prune_attempts(settings: Settings | None = None, now: dt.datetime | None = None) -> int:
+    """Forget failed sign-ins and reset requests older than their rate-limit windows: only the window counts."""
+    settings = settings or get_settings()
+    now = now or clock.now()
+    reset_since = now - dt.timedelta(minutes=settings.password_reset_window_minutes)
+    async with db.write_transaction():
+        failures = await LoginFailure.delete().where(
+            LoginFailure.failed_at < _failure_window(settings, now)).returning(LoginFailure.id)
+        requests = await PasswordResetRequest.delete().where(
+            PasswordResetRequest.requested_at < reset_since).returning(PasswordResetRequest.id)
+    return len(failures) + len(requests)

@@ -62,3 +62,21 @@ class LoginFailure(Table):
     email = Varchar(length=254, index=True)
     address = Varchar(length=64, index=True)
     failed_at = Timestamptz(index=True)
+
+
+class PasswordReset(Table):
+    """A password-reset link sent by e-mail, kept only as its token's SHA-256 hash: used once, before it expires."""
+
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class PasswordResetRequest(Table):
+    """One request for a reset link, counted per e-mail (kept as its hash: most are nobody's) and per address."""
+
+    email_hash = Varchar(length=64, index=True)
+    address = Varchar(length=64, index=True)
+    requested_at = Timestamptz(index=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
 from support import PASSWORD
+from tradein_helpers import mails
 from voucher_helpers import eur, issue, open_shop
 
 from forever.observability import json_log_handler
@@ -33,7 +35,7 @@ def entries(stream: io.StringIO) -> list[dict]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-async def test_a_day_of_vouchers_logs_no_email_password_token_or_code(client, captured_logs):
+async def test_a_day_of_vouchers_logs_no_email_password_token_or_code(client, settings, captured_logs):
     shop = await open_shop(client)
     voucher = await issue(client, shop, 5000)
     code = voucher["code"]
@@ -49,10 +51,16 @@ async def test_a_day_of_vouchers_logs_no_email_password_token_or_code(client, ca
     assert (await client.get(f"/no/such/page/{code}")).status_code == 404
     page = await client.get("/credit", headers={"Cookie": f"forever_session={shop.seller['Authorization'][7:]}"})
     assert page.status_code == 200
+    assert (await client.post("/api/v1/auth/password-reset", json={"email": "seller@example.com"})).status_code == 202
+    reset_token = re.search(r"token=(\S+)", mails(settings)[-1].get_content()).group(1)
+    reset = await client.post("/api/v1/auth/password-reset/confirm",
+                              json={"token": reset_token, "password": "Brand-new-pass-4"})
+    assert reset.status_code == 200
 
     text = captured_logs.getvalue()
     normalised = code.replace("-", "")
     secrets = {"e-mail": "@example.com", "password": PASSWORD, "wrong password": "Wrong-1!x",
+               "new password": "Brand-new-pass-4", "reset token": reset_token,
                "voucher code": code, "code without dashes": normalised, "code's start": normalised[:8]}
     secrets |= {f"bearer of {who}": getattr(shop, who)["Authorization"][7:]
                 for who in ("seller", "service", "eshop", "store")}
