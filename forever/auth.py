@@ -116,13 +116,10 @@ carrier_key_only = RoleGuard("system", "carrier")
 _metrics_key_only = RoleGuard("system", accounts_model.METRICS)
 
 
-async def metrics_reader(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def metrics_reader(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """An admin, or the scraper's `metrics` key: a long-lived key suits Prometheus, a 12-hour token does not."""
     principal = principal_of(connection)
-    if principal.kind == "person":
-        await admin_only(connection, handler)
-    else:
-        await _metrics_key_only(connection, handler)
+    (admin_only if principal.kind == "person" else _metrics_key_only).check(principal)
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
