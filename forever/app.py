@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[security_headers(settings)],
         state={"settings": settings, "request_metrics": request_metrics},
         debug=False,
+        logging_config=None,  # ours: JSON lines with request ids (forever.observability.configure_logging)
     )
     # Litestar runs middleware for matched routes only: wrapping its handler, as its OpenTelemetry plugin does,
     # sees every request (an unknown address, a wrong method) and every answer.

@@ -5,8 +5,9 @@ The archive is a gzip-compressed tar holding:
 - `database.sqlite3`: a copy made with SQLite's online backup API, one consistent snapshot taken while the server
   keeps writing (in WAL mode a reader never blocks a writer); or `database.pgdump`: `pg_dump -Fc`, which also
   reads one snapshot;
-- `data/photos/…`, `data/listing-photos/…`: the photos under the data directory, copied after the database, so
-  every photo the snapshot names is there (photos are written before the rows that name them);
+- `data/photos/…`, `data/listing-photos/…`: the grading station's and the resale shop's photos under the data
+  directory, copied after the database, so every photo the snapshot names is there (photos are written before
+  the rows that name them), unless it was deleted while the backup ran;
 - `data/secret.key`: the generated secret key, when the key lives in that file. Voucher codes derive from it: a
   database restored without its key holds vouchers nobody can spend. A key given by `FOREVER_SECRET_KEY` is not
   copied; the manifest notes it, and the operator keeps it with the archive;

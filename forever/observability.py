@@ -72,7 +72,7 @@ def json_log_handler(stream: object = None) -> logging.Handler:
     return handler
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: int = logging.INFO, stream: object = None) -> None:
     """Every logger (ours, uvicorn's, the libraries') through one JSON handler on stderr. Idempotent.
 
     INFO, not DEBUG: the database drivers log rows at DEBUG.
@@ -81,7 +81,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     for handler in list(root.handlers):
         if isinstance(handler.formatter, JsonFormatter):
             root.removeHandler(handler)
-    root.addHandler(json_log_handler())
+    root.addHandler(json_log_handler(stream))
     root.setLevel(level)
 
 

@@ -13,7 +13,8 @@ from support import PASSWORD
 from tradein_helpers import mails
 from voucher_helpers import eur, issue, open_shop
 
-from forever.observability import json_log_handler
+from forever.app import create_app
+from forever.observability import JsonFormatter, configure_logging, json_log_handler
 
 
 @pytest.fixture
@@ -90,3 +91,19 @@ async def test_each_request_gets_an_id_a_sane_one_is_kept(client, captured_logs)
     bad = await client.post("/api/v1/auth/login", content=b"{not json", headers={"Content-Type": "application/json"})
     assert bad.status_code == 400 and bad.headers["x-request-id"] in {
         entry["request_id"] for entry in entries(captured_logs)}
+
+
+async def test_the_app_keeps_the_logging_it_is_served_with(settings):
+    """Litestar configures logging its own way unless told not to, which would drop the JSON handler."""
+    stream, root = io.StringIO(), logging.getLogger()
+    level = root.level
+    configure_logging(stream=stream)
+    try:
+        app = create_app(settings)
+        async with app.lifespan():
+            logging.getLogger("forever.test").info("still JSON")
+        assert json.loads(stream.getvalue().splitlines()[-1])["message"] == "still JSON"
+    finally:
+        for handler in [handler for handler in root.handlers if isinstance(handler.formatter, JsonFormatter)]:
+            root.removeHandler(handler)
+        root.setLevel(level)
