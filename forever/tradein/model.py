@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from forever.clock import age_on, current_season
 from forever.money import MINOR_UNITS, Money
 
 DEFAULT_GRID_PATH = Path(__file__).with_name("pricing_grid.toml")
-_ONE = Decimal(1)
 
 # Sellers (003_38b7e7f894448fa2.txt: "âgées de 18 ans et plus, et résidant en France, en Allemagne,
 # en Italie, en Espagne, en Belgique ou aux Pays-Bas"). Codes are upper-case ISO 3166 alpha-2: the wire layer
@@ -225,26 +224,32 @@ def _season_on(today: date) -> Season:
 
 def product_refusal_reasons(product: Product, today: date) -> tuple[str, ...]:
     """Why a product is never taken back, whatever its condition (empty when it may be)."""
-    reasons: list[str] = []
-    if product.category in EXCLUDED_CATEGORIES:
-        reasons.append(EXCLUDED_CATEGORY)
-    season = Season(product.season)
-    # A season later than the current one (shown ahead of its sale) is refused like the current one.
-    if season.seasons_before(_season_on(today)) < 1:
-        reasons.append(CURRENT_SEASON)
-    if season < FIRST_ELIGIBLE_SEASON:
-        reasons.append(SEASON_TOO_OLD)
-    return tuple(reasons)
+    return _refusal_reasons(product.category, product.season, None, today)
 
 
 def line_refusal_reasons(product: Product | None, condition: str, today: date) -> tuple[str, ...]:
     """Every reason a piece in this condition is refused (empty when it is taken)."""
     if product is None:
         return (UNKNOWN_PRODUCT,)
-    reasons = product_refusal_reasons(product, today)
-    if condition not in ACCEPTED_CONDITIONS:
-        reasons += (CONDITION_NOT_ACCEPTED,)
-    return reasons
+    return _refusal_reasons(product.category, product.season, condition, today)
+
+
+@functools.lru_cache(maxsize=4096)
+def _refusal_reasons(category: str, season: str, condition: str | None, today: date) -> tuple[str, ...]:
+    """The reasons for a category, season and (when given) condition on `today`: a handful of answers that
+    every quote line asks again (cached, bench/quotes.py)."""
+    reasons: list[str] = []
+    if category in EXCLUDED_CATEGORIES:
+        reasons.append(EXCLUDED_CATEGORY)
+    collection = Season(season)
+    # A season later than the current one (shown ahead of its sale) is refused like the current one.
+    if collection.seasons_before(_season_on(today)) < 1:
+        reasons.append(CURRENT_SEASON)
+    if collection < FIRST_ELIGIBLE_SEASON:
+        reasons.append(SEASON_TOO_OLD)
+    if condition is not None and condition not in ACCEPTED_CONDITIONS:
+        reasons.append(CONDITION_NOT_ACCEPTED)
+    return tuple(reasons)
 
 
 def judge_line(product: Product | None, condition: str, grid: PricingGrid, today: date) -> LineVerdict:
@@ -270,17 +275,37 @@ def offer_for(product: Product, condition: str, grid: PricingGrid, today: date) 
     return _price(product, condition, grid, today)
 
 
+# The factors of the last grid and day priced, as exact fractions, by (category, condition, season). Lines of
+# one day ask for the same few, so each is worked out once; a new grid (the file was edited) or a new day
+# starts afresh. The grid is compared by identity: a PricingGrid is frozen.
+_factors: list[Any] = [None, None, {}]
+
+
+def _factor(grid: PricingGrid, today: date, category: str, condition: str, season: str) -> tuple[int, int]:
+    """category rate x condition factor x age factor, as (numerator, denominator)."""
+    if _factors[0] is not grid or _factors[1] != today:
+        _factors[:] = [grid, today, {}]
+    table = _factors[2]
+    key = (category, condition, season)
+    fraction = table.get(key)
+    if fraction is None:
+        age = grid.age_factor(Season(season).seasons_before(_season_on(today)))
+        fraction = table[key] = (grid.category_rate[category] * grid.condition_factor[condition] * age
+                                 ).as_integer_ratio()
+    return fraction
+
+
 def _price(product: Product, condition: str, grid: PricingGrid, today: date) -> Money:
     """`offer_for` without the eligibility check, for callers that have just made it.
 
-    Integer minor units and one Decimal product: every quote line runs this (bench/quotes.py).
+    Integer arithmetic on the exact factor: every quote line runs this (bench/quotes.py).
     """
-    seasons_old = Season(product.season).seasons_before(_season_on(today))
+    numerator, denominator = _factor(grid, today, product.category, condition, product.season)
     unit = MINOR_UNITS[grid.currency]
-    factor = grid.category_rate[product.category] * grid.condition_factor[condition] * grid.age_factor(seasons_old)
-    whole_units = int((product.retail_price * factor / unit).quantize(_ONE, rounding=ROUND_HALF_UP))
-    whole_units = max(whole_units * unit, grid.minimum_offer.amount)
-    return Money(min(whole_units, product.retail_price // unit * unit), grid.currency)
+    # round_half_up(retail x n / (d x unit)) for a non-negative amount, exactly.
+    whole_units = (2 * product.retail_price * numerator + denominator * unit) // (2 * denominator * unit)
+    amount = max(whole_units * unit, grid.minimum_offer.amount)
+    return Money(min(amount, product.retail_price // unit * unit), grid.currency)
 
 
 # --- trade-ins, parcels, pieces -----------------------------------------------------------------------------
