@@ -74,6 +74,7 @@ from forever.grading.tables import StationVisit as VisitRow
 from forever.idempotency import service as idempotency
 from forever.idempotency.service import Claim
 from forever.money import Money
+from forever.pagination import encode_cursor
 from forever.settings import get_settings
 from forever.tradein import service as tradein
 from forever.tradein.schemas import GradingPiece, ReturnShipment, TradeInItem
@@ -139,6 +140,18 @@ async def queue(limit: int = 20, cursor: str | None = None) -> tuple[list[QueueI
     counts = await _photo_counts([item.item_id for item in items])
     return [QueueItem(**msgspec.structs.asdict(item), photo_count=counts.get(item.item_id, 0))
             for item in items], next_cursor
+
+
+async def next_in_queue(after: str) -> str | None:
+    """The piece to grade after `after` (decided or skipped): the next one in SLA order, else the queue's
+    first again (pieces skipped earlier come back); None when no other piece awaits grading."""
+    piece = await tradein.grading_piece(after)
+    following: list[QueueItem] = []
+    if piece.sla_due_date is not None:  # its place in the queue, as the queue's own cursor writes it
+        following, _ = await queue(1, encode_cursor(piece.sla_due_date.isoformat(), piece.id))
+    if not following:
+        following, _ = await queue(1)
+    return following[0].item_id if following and following[0].item_id != after else None
 
 
 async def _photo_counts(item_ids: Sequence[str]) -> dict[str, int]:

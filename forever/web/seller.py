@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -23,6 +24,8 @@ from forever.auth import SESSION_COOKIE, seller_only, signed_in
 from forever.catalog import service as catalog
 from forever.catalog.model import Product
 from forever.errors import Conflict, InvalidInput, NotAuthenticated, TooManyRequests
+from forever.grading import service as grading
+from forever.grading.schemas import CounterOfferAnswer, GradedTradeInItem
 from forever.money import Money
 from forever.settings import Settings
 from forever.tradein import model as tradein_rules
@@ -30,7 +33,7 @@ from forever.tradein import service as tradein
 from forever.tradein.schemas import CatalogProduct, QuoteCreate, QuoteItemCreate, TradeInCreate
 from forever.web import basket, tradeins, wording
 from forever.web.basket import BasketLine
-from forever.web.pages import is_htmx, render, safe_next, see_other
+from forever.web.pages import form_key, is_htmx, once, render, safe_next, see_other
 
 SEARCH_PAGE_SIZE = 20
 SEARCH_KEYS = ("q", "category", "season", "cursor")
@@ -390,10 +393,47 @@ async def tradeins_list(principal: NamedDependency[Principal], cursor: Cursor = 
 
 
 @get("/tradeins/{tradein_id:str}", guards=[signed_in], include_in_schema=False)
-async def tradein_page(principal: NamedDependency[Principal], tradein_id: FromPath[str]) -> Template:
-    found = await tradein.get_tradein(principal, tradein_id)
-    return render("seller/tradein.html", nav="tradeins", tradein=found, timeline=tradeins.parcel_timeline(found),
-                  steps={item.id: tradeins.piece_steps(found, item) for item in found.items}, **tradeins.VIEW_HELPERS)
+async def tradein_page(principal: NamedDependency[Principal], tradein_id: FromPath[str],
+                       answered: Annotated[str | None, QueryParameter(max_length=64)] = None) -> Template:
+    return await _tradein_page(principal, tradein_id, answered=answered)
+
+
+async def _tradein_page(principal: Principal, tradein_id: str, *, status: int = 200,
+                        answered: str | None = None, problems: dict[str, str] | None = None) -> Template:
+    """The trade-in with each piece's way so far and, once graded, its outcome, photos and counter-offer."""
+    found = await grading.seller_tradein(principal, tradein_id)
+    return render("seller/tradein.html", status=status, nav="tradeins", tradein=found,
+                  timeline=tradeins.parcel_timeline(found),
+                  steps={item.id: tradeins.piece_steps(found, item) for item in found.items},
+                  can_answer=principal.role == accounts_rules.CUSTOMER, answered=answered,
+                  problems=problems or {}, new_form_key=form_key, **tradeins.VIEW_HELPERS,
+                  **tradeins.GRADING_HELPERS)
+
+
+class CounterOfferForm(msgspec.Struct, kw_only=True):
+    """A counter-offer's three buttons: accept, return, donate."""
+
+    decision: str = ""
+    form_key: str = ""
+
+
+@post("/tradeins/{tradein_id:str}/items/{item_id:str}/counter-offer", guards=[seller_only],
+      include_in_schema=False, status_code=200)
+async def answer_counter_offer(principal: NamedDependency[Principal], tradein_id: FromPath[str],
+                               item_id: FromPath[str],
+                               data: Annotated[CounterOfferForm, FormBody]) -> Template | Redirect:
+    try:
+        answer = msgspec.convert({"decision": data.decision}, CounterOfferAnswer)
+    except msgspec.ValidationError:
+        return await _tradein_page(principal, tradein_id, status=422, problems={
+            item_id: "Choose: accept the new offer, ask for the piece back, or donate it."})
+    action = f"/tradeins/{tradein_id}/items/{item_id}/counter-offer"
+    try:
+        piece = await once(principal, data.form_key, action, answer, GradedTradeInItem,
+                           partial(grading.answer_counter_offer, principal, tradein_id, item_id, answer))
+    except Conflict as exc:
+        return await _tradein_page(principal, tradein_id, status=409, problems={item_id: exc.detail})
+    return see_other(f"/tradeins/{tradein_id}?{urlencode({'answered': item_id})}#piece-{piece.line}")
 
 
 @get("/tradeins/{tradein_id:str}/{name:str}", guards=[signed_in], include_in_schema=False)
@@ -406,5 +446,5 @@ async def tradein_document(principal: NamedDependency[Principal], tradein_id: Fr
 handlers = [
     landing, sign_up_form, sign_up, sign_in_form, sign_in, sign_out, sell, search_fragment, add_to_basket,
     remove_from_basket, save_basket, create_quote, quotes, quote, accept_quote, tradeins_list, tradein_page,
-    tradein_document,
+    answer_counter_offer, tradein_document,
 ]

@@ -1,13 +1,17 @@
-"""How pages show a trade-in: statuses in words, the parcel's timeline and each piece's progress. Pure."""
+"""How pages show a trade-in: statuses in words, the parcel's timeline, each piece's progress and its grading
+(outcome, refusal reason, counter-offer). Pure."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from forever.grading import decisions
+from forever.grading.schemas import GradedTradeInItem
 from forever.tradein import model, s10
 from forever.tradein.carrier import display_name
-from forever.tradein.schemas import TradeIn, TradeInItem
+from forever.tradein.schemas import TradeIn
+from forever.web import grading
 from forever.web.formatting import day
 
 TRADEIN_STATUS_LABELS: dict[str, str] = {
@@ -71,8 +75,9 @@ def parcel_timeline(tradein: TradeIn) -> list[TimelineEntry]:
     return timeline
 
 
-def piece_steps(tradein: TradeIn, item: TradeInItem) -> list[PieceStep]:
-    """A piece's way so far: the parcel's steps, then its own outcome (awaiting grading, credited, ...)."""
+def piece_steps(tradein: TradeIn, item: GradedTradeInItem) -> list[PieceStep]:
+    """A piece's way so far: the parcel's steps, then its own outcome (awaiting grading, credited, a
+    counter-offer waiting for the seller's answer, ...)."""
     reached = model.PARCEL_PROGRESS.index(tradein.parcel.status)
     steps = []
     for code, title in PIECE_STEPS:
@@ -83,6 +88,8 @@ def piece_steps(tradein: TradeIn, item: TradeInItem) -> list[PieceStep]:
     elif item.status == model.AWAITING_GRADING:
         due = f"Our experts answer by {day(tradein.sla_due_date)}" if tradein.sla_due_date else ""
         outcome = PieceStep("Awaiting grading", "current", due)
+    elif item.counter_offer is not None and item.counter_offer.status == decisions.OPEN:
+        outcome = PieceStep("Counter-offer", "current", f"Answer by {day(item.counter_offer.deadline)}")
     else:
         outcome = PieceStep(label(ITEM_STATUS_LABELS, item.status), "done")
     return [*steps, outcome]
@@ -95,4 +102,25 @@ VIEW_HELPERS = {
     "carrier_name": display_name,
     "spaced": s10.spaced,
     "refused_items_text": lambda code: REFUSED_ITEMS_TEXTS.get(code, code),
+}
+
+
+COUNTER_OFFER_STATUS_LABELS: dict[str, str] = {
+    "accepted": "You accepted it", "returned": "You asked for it back", "donated": "You donated it",
+    "lapsed": "Accepted without an answer within 14 days",
+}
+
+
+def refusal_sentence(code: str | None) -> str:
+    """Why a piece was refused, as a sentence: "It has a hole."."""
+    text = decisions.REFUSAL_TEXTS.get(code or "", decisions.REFUSAL_TEXTS["other"])
+    return text[0].upper() + text[1:] + "."
+
+
+GRADING_HELPERS = {
+    "grade_title": grading.grade_title,
+    "photo_src": grading.photo_src,
+    "view_title": lambda view: grading.VIEW_KEYS[view][1] if view in grading.VIEW_KEYS else view,
+    "refusal_sentence": refusal_sentence,
+    "counter_offer_status": lambda code: label(COUNTER_OFFER_STATUS_LABELS, code),
 }
