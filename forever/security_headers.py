@@ -7,7 +7,6 @@ station uses the browser's camera: `camera=(self)`, and `blob:` for the photos i
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 from forever.settings import Settings
@@ -42,11 +41,13 @@ def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
     }
     if settings.secure_cookies:  # served over HTTPS: browsers should never try plain HTTP again
         headers["strict-transport-security"] = HSTS
+    encoded = [(name.encode(), value.encode()) for name, value in headers.items()]
 
-    def add_headers(message: Message, _: Scope) -> None:
+    async def add_headers(message: Message, _: Scope) -> None:  # async: Litestar runs a sync hook in a thread
         if message["type"] == "http.response.start":
-            present = MutableScopeHeaders.from_message(message)
-            for name, value in headers.items():
-                present.setdefault(name, value)
+            # ASGI header names are lower-case bytes; a plain list keeps this a few microseconds a response.
+            present = message.get("headers") or []
+            names = {name for name, _ in present}
+            message["headers"] = [*present, *(header for header in encoded if header[0] not in names)]
 
     return add_headers
