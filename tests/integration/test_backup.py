@@ -21,7 +21,7 @@ from forever import backup as backups
 from forever import db
 from forever.accounts import service as accounts
 from forever.accounts.schemas import AccountCreate
-from forever.errors import InvalidInput
+from forever.errors import InvalidInput, Unavailable
 from forever.money import Money
 from forever.settings import Settings, use_settings
 from forever.vouchers import ledger
@@ -235,3 +235,11 @@ async def test_a_backup_of_the_other_engine_is_refused(shop, bound_database, tmp
         await backups.restore_backup(settings, foreign, force=True)
     assert refused.value.code == "backup_engine_mismatch"
     assert await accounts.account_exists("seller@example.com")
+
+
+def test_a_missing_postgresql_client_is_named_with_how_to_install_it():
+    with pytest.raises(Unavailable) as missing:
+        backups._pg_tool("pg_dump_of_another_world")
+    assert missing.value.code == "postgresql_client_missing"
+    assert "pg_dump_of_another_world" in missing.value.detail and "postgresql-client" in missing.value.detail
+    assert backups._pg_tool("pg_dump").endswith("/pg_dump")
