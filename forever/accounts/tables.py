@@ -1,9 +1,12 @@
 """Accounts, staff, stores, tokens and channel keys."""
 
 from piccolo.columns import (
+    JSON,
     UUID,
+    Boolean,
     Date,
     ForeignKey,
+    Text,
     Timestamptz,
     Varchar,
 )
@@ -33,6 +36,13 @@ class Account(Table):
     role = Varchar(length=32, index=True)
     store = ForeignKey(references=Store, null=True)
     created_at = Timestamptz()
+    # The last sign-in: with the person's trade-ins, orders and vouchers, what "last account activity" counts
+    # from when the retention job looks for accounts inactive for 3 years (000_).
+    last_sign_in_at = Timestamptz(null=True, default=None)
+    # When an inactive account holding credit or vouchers was told it would be closed (forever.accounts.privacy).
+    retention_notice_at = Timestamptz(null=True, default=None)
+    # Set when the person's data was erased: the row stays (orders and the ledger refer to it), pseudonymised.
+    erased_at = Timestamptz(null=True, default=None, index=True)
 
 
 class AuthToken(Table):
@@ -80,3 +90,34 @@ class PasswordResetRequest(Table):
     email_hash = Varchar(length=64, index=True)
     address = Varchar(length=64, index=True)
     requested_at = Timestamptz(index=True)
+
+
+class ConsentEvent(Table, tablename="consent_event"):
+    """A consent given or withdrawn (marketing e-mails): the latest event of a purpose is the person's choice,
+    the others are the proof of when and how they chose."""
+
+    account = ForeignKey(references=Account, index=True)
+    purpose = Varchar(length=32)
+    granted = Boolean()
+    recorded_at = Timestamptz()
+    source = Varchar(length=32)  # self_service, customer_service, retention, erasure
+    actor = Varchar(length=80)
+
+
+class PrivacyRequest(Table, tablename="privacy_request"):
+    """A request under the GDPR rights of the policy (000_): export, erasure, consent, rectification; who asked,
+    through which channel, when, and when and by whom it was done (or refused, and why)."""
+
+    id = UUID(primary_key=True)
+    account = ForeignKey(references=Account, index=True)
+    kind = Varchar(length=16)
+    status = Varchar(length=16, index=True)
+    channel = Varchar(length=16)
+    requested_at = Timestamptz(index=True)
+    requested_by = Varchar(length=80)
+    # What the request asks or changed: a consent's value, the fields rectified (their names, not the values),
+    # the codes that refused an erasure.
+    detail = JSON(default={})
+    note = Text(default="")
+    done_at = Timestamptz(null=True, default=None)
+    done_by = Varchar(length=80, null=True, default=None)

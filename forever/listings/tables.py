@@ -109,6 +109,9 @@ class ShopOrder(Table, tablename="shop_order"):
     cancelled_at = Timestamptz(null=True, default=None)
     shipped_at = Timestamptz(null=True, default=None)
     delivered_at = Timestamptz(null=True, default=None)
+    # Three years after it ended, an order is archived for accounting (up to 10 years, 000_): its delivery address
+    # is forgotten (forever.listings.orders.archive_orders).
+    archived_at = Timestamptz(null=True, default=None)
 
 
 class OrderItem(Table, tablename="order_item"):
