@@ -87,6 +87,17 @@ def days_left(left: int | None) -> str:
     return f"{left} business day{'s' if left != 1 else ''} left"
 
 
+def decision_words(piece: StationPiece) -> str:
+    """A decided piece's outcome in a few words: "Excellent, credited", "Refused: missing label"."""
+    decision = piece.decision
+    if decision is None:
+        return ""
+    if decision.refused:
+        reason = REFUSAL_KEYS[decision.reason][1] if decision.reason in REFUSAL_KEYS else decision.reason
+        return f"Refused: {(reason or 'no reason').lower()}"
+    return f"{grade_title(decision.grade)}, {OUTCOME_WORDS.get(decision.outcome, decision.outcome)}"
+
+
 def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.0f}%"
 
@@ -103,7 +114,7 @@ def photo_src(photo_id: str) -> str:
 
 VIEW_HELPERS: dict[str, Any] = {
     "grade_title": grade_title, "photo_src": photo_src, "is_defect": is_defect, "view_keys": VIEW_KEYS,
-    "retake_words": RETAKE_WORDS, "refusal_text": lambda code: decisions.REFUSAL_TEXTS.get(code, code),
+    "retake_words": RETAKE_WORDS, "decision_words": decision_words,
 }
 
 
@@ -128,7 +139,7 @@ def shots_of(piece: StationPiece) -> list[Shot]:
 
 def _piece_context(piece: StationPiece) -> dict[str, Any]:
     return {"piece": piece, "shots": shots_of(piece), "days_left": days_left, "percent": percent,
-            "grade_keys": GRADE_KEYS, "refusal_keys": REFUSAL_KEYS, "outcome_words": OUTCOME_WORDS,
+            "grade_keys": GRADE_KEYS, "refusal_keys": REFUSAL_KEYS,
             **VIEW_HELPERS}
 
 
@@ -149,7 +160,7 @@ async def _decided(item_id: str | None) -> StationPiece | None:
 async def grading_queue(cursor: Cursor = None, decided: PieceId = None) -> Template:
     items, next_cursor = await grading.queue(QUEUE_PAGE_SIZE, cursor)
     return render("warehouse/grading_queue.html", nav="grading", items=items, days_left=days_left,
-                  decided=await _decided(decided), grade_title=grade_title, outcome_words=OUTCOME_WORDS,
+                  decided=await _decided(decided), grade_title=grade_title, decision_words=decision_words,
                   next=urlencode({"cursor": next_cursor}) if next_cursor else None)
 
 

@@ -98,7 +98,7 @@ async def test_a_grader_photographs_and_grades_pieces_through_the_station_forms(
         assert refused.status_code == 303 and refused.headers["location"] == f"{STATION}?decided={coat['id']}"
         assert "No piece is awaiting grading" in (await grader.get(refused.headers["location"])).text
         decided_page = await grader.get(f"{STATION}/{coat['id']}")
-        assert "Refused · Odour" in decided_page.text and 'id="grade-form"' not in decided_page.text
+        assert "Refused: odour" in decided_page.text and 'id="grade-form"' not in decided_page.text
     coat_piece = (await client.get(f"/api/v1/grading/items/{coat['id']}", headers=place.grader)).json()
     assert coat_piece["decision"]["reason"] == "odor" and coat_piece["decision"]["note"] == "smoke"
 

@@ -57,6 +57,23 @@ def desktop(browser: Browser, server: Server) -> Iterator[Page]:
         yield context.new_page()
 
 
+@pytest.fixture(scope="session")
+def camera_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium with a fake camera (a test pattern) that pages may use without asking."""
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def camera_desktop(camera_browser: Browser, server: Server) -> Iterator[Page]:
+    """A desktop page whose browser has a camera, allowed for this site (the grading station's PC)."""
+    for context in _context(camera_browser, server, viewport={"width": 1280, "height": 900},
+                            permissions=["camera"]):
+        yield context.new_page()
+
+
 @pytest.fixture
 def no_script(browser: Browser, server: Server) -> Iterator[Page]:
     """A phone-sized page with JavaScript turned off: every page must still work."""

@@ -232,6 +232,7 @@
     }
   });
 
+  document.documentElement.classList.add("keys-on");  // the keys shown on the page now work
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || typing(event.target)) {
       return;
