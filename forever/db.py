@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import io
 import os
@@ -25,7 +26,7 @@ from urllib.parse import urlparse
 import aiosqlite
 from piccolo.conf.apps import AppConfig, table_finder
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import ADAPTERS, SQLiteEngine, TransactionType, dict_factory
 
 SQLITE_PRAGMAS = (
@@ -224,6 +225,63 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._write_locks.pop(loop_id, None)
 
 
+class _PostgresTransaction(PostgresTransaction):
+    """Piccolo's transaction, made to survive a lost connection (PostgreSQL restarted, the network cut).
+
+    When COMMIT or ROLLBACK fails, Piccolo's own leaves itself as the task's current transaction (every later
+    transaction of the task joins the dead one), keeps the connection out of the pool (for good, if it is still
+    open) and reports the failed ROLLBACK instead of the error that caused it; when BEGIN fails it keeps the
+    connection too. Here the connection always goes back (asyncpg replaces a broken one on the next acquire),
+    the task is left without a transaction, and the error raised is the one that matters.
+    """
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._hand_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: BaseException | None, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception is None:
+                if not self._committed and not self._rolled_back:
+                    await self.commit()
+            elif not self._rolled_back:
+                # Without a connection there is nothing to roll back: the server already did.
+                with contextlib.suppress(Exception):
+                    await self.rollback()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._hand_back()
+        return exception is None
+
+    async def _hand_back(self) -> None:
+        # A connection that cannot be reset is terminated by asyncpg, which frees its slot: nothing left to do.
+        with contextlib.suppress(Exception):
+            if self.engine.pool:
+                await self.engine.pool.release(self.connection)
+            else:
+                await self.connection.close()
+
+
+class PooledPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine, whose transactions give lost connections back to the pool."""
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _PostgresTransaction(engine=self, allow_nested=allow_nested)
+
+
 def domain_app(name: str, depends_on: Sequence[str] = ()) -> AppConfig:
     """The Piccolo app of one domain package: its `tables` module and its `piccolo_migrations` folder."""
     package = Path(__file__).resolve().parent / name
@@ -245,7 +303,7 @@ def make_engine(url: str) -> Engine:
             raise ValueError(f"no file in database URL {url!r}")
         return PooledSQLiteEngine(path=path)
     if parsed.scheme in ("postgresql", "postgres"):
-        return PostgresEngine(config={"dsn": url}, log_queries=False)
+        return PooledPostgresEngine(config={"dsn": url}, log_queries=False)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://…")
 
 
@@ -394,6 +452,30 @@ def is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.UniqueViolationError):
         return True
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
+
+
+# What a database that is down, restarting or cut off raises, as opposed to a wrong query: worth a retry.
+_LOST_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
+                          errno.EHOSTUNREACH, errno.ENETUNREACH})
+_SQLITE_UNREACHABLE = ("unable to open database file", "database is locked", "disk i/o error")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when a query failed because the database cannot be reached right now: PostgreSQL stopped,
+    restarting, shutting connections down or refusing them (too many), a connection lost, its file that SQLite
+    cannot open or stays locked. The request may be retried in a moment (503), unlike a bug (500)."""
+    import asyncpg
+
+    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError | asyncpg.AdminShutdownError
+                  | asyncpg.CrashShutdownError | asyncpg.TooManyConnectionsError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, asyncpg.InternalClientError):  # e.g. a COMMIT sent as the server's goodbye arrives
+        return True
+    if isinstance(exc, asyncpg.InterfaceError):  # asyncpg's own word for a connection or pool it closed
+        return "closed" in str(exc) or "closing" in str(exc)
+    if isinstance(exc, OSError):  # asyncio reports every address refused as one OSError
+        return exc.errno in _LOST_ERRNOS or "Connect call failed" in str(exc)
+    return isinstance(exc, sqlite3.OperationalError) and str(exc).lower().startswith(_SQLITE_UNREACHABLE)
 
 
 async def migrate() -> None:

@@ -1,5 +1,5 @@
-"""Fixtures of the fault tests: the real server as a process on the test's database (bound in the test too, for
-setting up through the services and reading what survived)."""
+"""Fixtures of the fault tests: the real server as a process on the test's database (bound in the test too,
+for setting up through the services and reading what survived)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""`forever serve` as a real process on a test's own database and data directory, for the fault tests: started,
-killed with SIGKILL (no shutdown, no flush, no cleanup), started again; and the CLI run beside it."""
+"""`forever serve` as a real process on a test's own database and data directory, for the fault tests:
+started, killed with SIGKILL (no shutdown, no flush, no cleanup), started again; and the CLI run beside it."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def engine_name(settings: Settings) -> str:
 
 
 def environment(settings: Settings) -> dict[str, str]:
-    """The test's settings as the server reads them: its database, data directory, secret (voucher codes derive
-    from it) and the test's cheap Argon2 cost. A developer's own FOREVER_* variables are dropped."""
+    """The test's settings as the server reads them: its database, data directory, secret (voucher codes
+    derive from it) and the test's cheap Argon2 cost. A developer's own FOREVER_* variables are dropped."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("FOREVER_")}
     env.update(FOREVER_DATABASE_URL=settings.database_url, FOREVER_DATA_DIR=str(settings.data_dir),
                FOREVER_SECRET_KEY=settings.secret_key.decode(),
@@ -60,14 +60,14 @@ class FaultServer:
         """Start the server and wait until /health answers 200; returns the seconds that took."""
         assert self.process is None or self.process.poll() is not None, "already running"
         started = time.monotonic()
+        command = [str(FOREVER), "serve", "--host", HOST, "--port", str(self.port)]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([str(FOREVER), "serve", "--host", HOST, "--port", str(self.port)],
-                                            env=environment(self.settings), stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(command, env=environment(self.settings), stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         with httpx.Client(base_url=self.url, timeout=2.0) as client:
             while time.monotonic() - started < START_TIMEOUT:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log_tail()}")
+                    raise RuntimeError(f"the server exited ({self.process.returncode}):\n{self.log_tail()}")
                 try:
                     if client.get("/health").status_code == 200:
                         return time.monotonic() - started

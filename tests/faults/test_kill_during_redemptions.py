@@ -88,7 +88,8 @@ async def redeem_until_killed(server: FaultServer, channel_key: str, codes: list
 
 
 async def redemptions_by_reference() -> dict[str, list[str]]:
-    rows = await db.fetch("SELECT id, reference FROM ledger_transaction WHERE kind = {}", ledger_model.REDEMPTION)
+    rows = await db.fetch("SELECT id, reference FROM ledger_transaction WHERE kind = {}",
+                          ledger_model.REDEMPTION)
     found: dict[str, list[str]] = collections.defaultdict(list)
     for row in rows:
         found[row["reference"]].append(str(row["id"]))
@@ -97,7 +98,8 @@ async def redemptions_by_reference() -> dict[str, list[str]]:
 
 async def voucher_balances() -> dict[str, tuple[int, int]]:
     """Each voucher's cached balance, and what was issued onto it minus what was redeemed from it."""
-    cached = await db.fetch("SELECT id, balance FROM ledger_account WHERE kind = {}", ledger_model.VOUCHER_ACCOUNT)
+    cached = await db.fetch("SELECT id, balance FROM ledger_account WHERE kind = {}",
+                            ledger_model.VOUCHER_ACCOUNT)
     moved = await db.fetch("SELECT voucher, kind, SUM(amount) AS total FROM ledger_transaction "
                            "WHERE voucher IS NOT NULL GROUP BY voucher, kind")
     expected: dict[str, int] = collections.defaultdict(int)
@@ -139,7 +141,8 @@ async def test_kill_9_during_redemption_load_loses_and_doubles_nothing(server: F
     answered = [a for a in attempts if a.status is not None]
     acknowledged = [a for a in answered if a.status == 201]
     unanswered = [a for a in attempts if a.status is None]
-    assert answered == acknowledged, collections.Counter(a.status for a in answered)  # no error before the kill
+    # No error before the kill.
+    assert answered == acknowledged, collections.Counter(a.status for a in answered)
 
     restart_seconds = server.start()
     first_check = check_ledger(server)
@@ -182,7 +185,8 @@ async def test_kill_9_during_redemption_load_loses_and_doubles_nothing(server: F
         VOUCHERS * VOUCHER_CENTS - len(attempts)
     last_check = check_ledger(server)
     print(f"\n[{engine_name(server.settings)}] kill -9 during {CLIENTS}-client redemptions: "
-          f"{len(attempts)} requests in {load_seconds:.2f} s, {len(acknowledged)} acknowledged (all in the ledger), "
+          f"{len(attempts)} requests in {load_seconds:.2f} s, {len(acknowledged)} acknowledged (all in the "
+          f"ledger), "
           f"{len(unanswered)} unanswered: {len(committed_unanswered)} committed before the kill (replayed on "
           f"retry), {statuses[409]} claimed by the dead process (409 request_in_progress, then taken over), "
           f"{len(unanswered) - len(committed_unanswered) - statuses[409]} redeemed on first retry; "
