@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -176,7 +176,7 @@ def _station_page(piece: StationPiece, *, status: int = 200, decided: StationPie
                   refusing: bool = False) -> Template:
     return render("warehouse/grading_piece.html", status=status, nav="grading", decided=decided,
                   problem=problem, upload_problem=upload_problem, refusing=refusing, form_key=form_key(),
-                  **_piece_context(piece))
+                  max_upload_bytes=intake.MAX_UPLOAD_BYTES, **_piece_context(piece))
 
 
 @get(f"{QUEUE_PATH}/{{item_id:str}}/next", guards=[grader_only], include_in_schema=False)

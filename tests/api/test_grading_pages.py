@@ -7,8 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from grading_helpers import decide, fabric_photo, hole_photo, received_tradein, stored_photo_files, \
-    stored_photo_rows
+from grading_helpers import (
+    decide,
+    fabric_photo,
+    hole_photo,
+    received_tradein,
+    stored_photo_files,
+    stored_photo_rows,
+)
 from support import hidden, sign_up, signed_in_browser
 from tradein_helpers import line, open_warehouse
 

@@ -1,8 +1,9 @@
 // The grading station's keys, camera and uploads. Without this file the station is two plain forms.
 //
-// Keys are read from the page: an element with data-key="K" is clicked by K (a grade button submits its form,
-// a link opens); a view (data-view) takes its photo: from the camera when it runs, else from a file; R waits
-// for a refusal reason's key (data-reason-key). Shortcuts never fire while typing in a field.
+// Keys are read from the page: a view (data-shot-key="K") takes its photo, from the camera when it runs, else
+// from a file; an element with data-key="K" is clicked by K (a grade button submits its form, a link opens);
+// R waits for a refusal reason's key (data-reason-key). Shortcuts never fire while typing in a field. A photo
+// goes up with fetch and its answer (the views and the suggestion, as HTML) replaces them on the page.
 (function () {
   "use strict";
 
@@ -15,7 +16,6 @@
   var startButton = document.getElementById("camera-start");
   var stopButton = document.getElementById("camera-stop");
   var CAMERA_KEY = "forever.station.camera";
-  var MAX_UPLOAD_BYTES = 25000000;
   var stream = null;
   var refusing = false;
   var leaving = false;
@@ -60,8 +60,9 @@
       return;
     }
     var title = viewTitle(view);
-    if (file.size > MAX_UPLOAD_BYTES) {
-      say("This photo is too large: at most 25 MB.");
+    var limit = Number(photoForm.getAttribute("data-max-bytes"));
+    if (limit && file.size > limit) {
+      say("This photo is too large: at most " + Math.floor(limit / 1e6) + " MB.");
       return;
     }
     var body = new FormData();
@@ -81,7 +82,8 @@
           var doc = new DOMParser().parseFromString(html, "text/html");
           if (!replaceFrom(doc, "shots")) {
             var heading = doc.querySelector("h1");
-            say("The photo was not taken (" + (heading ? heading.textContent : response.status) + "). Reload the page and try again.");
+            var why = heading ? heading.textContent : "error " + response.status;
+            say("The photo was not taken (" + why + "). Reload the page and try again.");
             return;
           }
           replaceFrom(doc, "suggestion");
