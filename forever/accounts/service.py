@@ -149,6 +149,9 @@ async def login(email: str, password: str, address: str, settings: Settings | No
     async with db.write_transaction():
         await AuthToken.insert(AuthToken(token_hash=_digest(token), account=row["id"], created_at=now,
                                          expires_at=expires_at))
+        # Activity that keeps the account (000_: inactive accounts are deleted after 3 years).
+        await AccountRow.update({AccountRow.last_sign_in_at: now, AccountRow.retention_notice_at: None}).where(
+            AccountRow.id == row["id"])
     return Session(token=token, expires_at=expires_at, account_id=str(row["id"]), role=row["role"])
 
 
@@ -221,10 +224,10 @@ async def authenticate(secret: str) -> Principal | None:
 
 
 async def get_account(account_id: str) -> Account:
-    """The account of a signed-in person."""
+    """The account of a person; an erased one is not found (nobody is written to or named any more)."""
     row = await AccountRow.select(*AccountRow.all_columns(), AccountRow.store.code).where(
         AccountRow.id == uuid.UUID(account_id)).first()
-    if row is None:
+    if row is None or row["erased_at"] is not None:
         raise NotFound("No such account.")
     return _to_account(row, row["store.code"])
 
@@ -331,22 +334,30 @@ async def change_password(account_id: str, token: str, current_password: str, ne
                           settings: Settings | None = None) -> PasswordChanged:
     """A signed-in person's new password. The current one must be given (a wrong one counts as a failed sign-in);
     every other session of theirs ends, the one asking goes on."""
-    settings = settings or get_settings()
     _check_password(new_password)
+    await verify_password(account_id, current_password, address, settings, field="current_password")
+    now = clock.now()
+    password_hash = await hash_password(new_password)
+    async with db.write_transaction():
+        ended = await _set_password(uuid.UUID(account_id), password_hash, now, keep_token=token)
+    return PasswordChanged(sessions_ended=ended)
+
+
+async def verify_password(account_id: str, password: str, address: str, settings: Settings | None = None, *,
+                          field: str = "password") -> None:
+    """A signed-in person proving it is them before a change that matters (a new password, erasing their data):
+    a wrong password is 422 `wrong_password` and counts as a failed sign-in."""
+    settings = settings or get_settings()
     now = clock.now()
     row = await AccountRow.select(AccountRow.email, AccountRow.password_hash).where(
         AccountRow.id == uuid.UUID(account_id)).first()
     if row is None:
         raise NotFound("No such account.")
     await _refuse_repeated_failures(row["email"], address, settings, now)
-    if not await _password_matches(row["password_hash"], current_password):
+    if not await _password_matches(row["password_hash"], password):
         await _record_failure(row["email"], address, settings, now)
         raise InvalidInput("That is not your current password.", code="wrong_password",
-                           errors=[{"field": "current_password", "message": "not your current password"}])
-    password_hash = await hash_password(new_password)
-    async with db.write_transaction():
-        ended = await _set_password(uuid.UUID(account_id), password_hash, now, keep_token=token)
-    return PasswordChanged(sessions_ended=ended)
+                           errors=[{"field": field, "message": "not your current password"}])
 
 
 def _reset_text(link: str, minutes: int) -> str:
@@ -441,3 +452,30 @@ async def prune_attempts(settings: Settings | None = None, now: dt.datetime | No
         requests = await PasswordResetRequest.delete().where(
             PasswordResetRequest.requested_at < reset_since).returning(PasswordResetRequest.id)
     return len(failures) + len(requests)
+
+
+# --- erasure (forever.accounts.privacy) -----------------------------------------------------------------------
+
+# Not an Argon2 hash: no password ever matches it.
+ERASED_PASSWORD_HASH = "!erased"
+
+
+async def pseudonymise(account_id: str, now: dt.datetime) -> str:
+    """Inside the caller's transaction: an account that names nobody any more. The row stays (other records
+    refer to it); the e-mail becomes a placeholder (the address is free again), the names, birth date and
+    password go, and every session, reset link and sign-in attempt of it is forgotten. Returns the e-mail the
+    account had."""
+    key = uuid.UUID(account_id)
+    row = await AccountRow.select(AccountRow.email).where(AccountRow.id == key).first()
+    if row is None:
+        raise NotFound("No such account.")
+    await AccountRow.update({
+        AccountRow.email: model.erased_email(account_id), AccountRow.first_name: "", AccountRow.last_name: "",
+        AccountRow.birth_date: None, AccountRow.password_hash: ERASED_PASSWORD_HASH, AccountRow.erased_at: now,
+        AccountRow.retention_notice_at: None,
+    }).where(AccountRow.id == key)
+    await AuthToken.delete().where(AuthToken.account == key)
+    await PasswordReset.delete().where(PasswordReset.account == key)
+    await LoginFailure.delete().where(LoginFailure.email == row["email"])
+    await PasswordResetRequest.delete().where(PasswordResetRequest.email_hash == _digest(row["email"]))
+    return row["email"]

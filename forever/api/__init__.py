@@ -9,6 +9,7 @@ from forever.api import rules
 from forever.api import grading
 from forever.api import listings
 from forever.api import orders
+from forever.api import privacy
 
 health_router = Router(path="/", route_handlers=[system.health, system.metrics])
 
@@ -20,5 +21,6 @@ api_router = Router(
                     *rules.handlers,
                     *grading.handlers,
                     *listings.handlers,
-                    *orders.handlers],
+                    *orders.handlers,
+                    *privacy.handlers],
 )

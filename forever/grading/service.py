@@ -754,3 +754,25 @@ async def _email_of(account_id: str) -> str:
         return (await accounts.get_account(account_id)).email
     except NotFound:
         return ""
+
+
+# --- privacy: a seller's export (forever.accounts.privacy) -------------------------------------------------
+
+
+async def decisions_of(item_ids: Sequence[str]) -> dict[str, Decision]:
+    """The experts' decisions on some pieces, by piece id, for their seller's data export: the grade, the reason,
+    the note and the model's suggestion, without the grader's identity or pace (staff data, not the seller's)."""
+    keys = [uuid.UUID(item_id) for item_id in item_ids]
+    if not keys:
+        return {}
+    rows = await DecisionRow.select().where(DecisionRow.item.is_in(keys)).output(load_json=True)
+    return {str(row["item"]): msgspec.structs.replace(_decision(row), grader_id=None, seconds_spent=None)
+            for row in rows}
+
+
+async def photos_of(item_ids: Sequence[str]) -> dict[str, list[StoredPhoto]]:
+    """The station's photos of some pieces with their analyses, by piece id, oldest first, without who took
+    them (files through `photo_file`)."""
+    found = await _photos_of([uuid.UUID(item_id) for item_id in item_ids])
+    return {item: [msgspec.structs.replace(_stored_photo(row), uploaded_by=None) for row in rows]
+            for item, rows in found.items()}

@@ -873,3 +873,119 @@ async def release_lapsed_reservations() -> int:
                 await _back_on_sale(still)
             released += len(still)
     return released
+
+
+# --- privacy: a buyer's export and erasure, the orders' retention (forever.accounts.privacy) ---------------
+
+# What a delivery address becomes once its buyer's data is erased or the order archived: the same fields, empty.
+FORGOTTEN_ADDRESS = {"name": "", "line1": "", "line2": "", "postal_code": "", "city": "", "phone": ""}
+ENDED = (model.DELIVERED, model.CANCELLED, model.FAILED)
+UNDER_WAY = (model.PENDING, model.CONFIRMED, model.SHIPPED)
+RETENTION_BATCH = 500
+
+
+def _ended_at(row: dict) -> dt.datetime:
+    return row["delivered_at"] or row["cancelled_at"] or row["created_at"]
+
+
+async def orders_of(account_id: str) -> list[Order]:
+    """Every order of a buyer with its pieces, payments and returns, oldest first (their data export)."""
+    rows = await db.fetch("SELECT id FROM shop_order WHERE buyer = {} ORDER BY created_at, id", uuid.UUID(account_id))
+    return [await _load_order(_uuid(row["id"])) for row in rows]
+
+
+_UNFINISHED = f"""
+    SELECT id FROM shop_order o
+    WHERE buyer = {{}} AND (status IN ({", ".join("{}" for _ in UNDER_WAY)})
+                           OR EXISTS (SELECT 1 FROM shop_return r WHERE r."order" = o.id AND r.status = {{}}))
+    ORDER BY created_at, id
+"""
+
+
+async def unfinished_orders(account_id: str) -> list[Order]:
+    """A buyer's orders still under way: being paid, paid but not delivered yet, or with a return the warehouse
+    has not received (a refund may be due). While one is, the buyer's data cannot be erased."""
+    rows = await db.fetch(_UNFINISHED, uuid.UUID(account_id), *UNDER_WAY, model.REQUESTED)
+    return [await _load_order(_uuid(row["id"])) for row in rows]
+
+
+async def returnable_orders(account_id: str) -> list[Order]:
+    """A buyer's delivered orders whose pieces may still be returned online (within 14 days of delivery):
+    a right their data's erasure gives up, since returns are asked for from their account."""
+    since = clock.now() - dt.timedelta(days=rules.rules_in_force(clock.today()).online_return_days + 2)
+    rows = await db.fetch("SELECT id FROM shop_order WHERE buyer = {} AND status = {} AND delivered_at >= {} "
+                          "ORDER BY created_at, id", uuid.UUID(account_id), model.DELIVERED, since)
+    today = clock.today()
+    orders = [await _load_order(_uuid(row["id"])) for row in rows]
+    return [order for order in orders if order.return_deadline is not None and order.return_deadline >= today
+            and not all(item.returned for item in order.items)]
+
+
+async def forget_buyer(account_id: str) -> int:
+    """Erase a buyer's personal data from their orders: delivery addresses and return reasons are blanked; the
+    orders, their amounts and payments stay for the accounting period (000_). Returns how many orders."""
+    async with db.write_transaction():
+        orders = await ShopOrder.update({ShopOrder.ship_address: FORGOTTEN_ADDRESS}).where(
+            ShopOrder.buyer == uuid.UUID(account_id)).returning(ShopOrder.id)
+        if orders:
+            await ShopReturn.update({ShopReturn.reason: ""}).where(
+                ShopReturn.order.is_in([row["id"] for row in orders]))
+    return len(orders)
+
+
+async def last_activity(account_id: str) -> dt.datetime | None:
+    """When the buyer last ordered or asked for a return (None if never)."""
+    key = uuid.UUID(account_id)
+    order = await ShopOrder.select(ShopOrder.created_at).where(ShopOrder.buyer == key).order_by(
+        ShopOrder.created_at, ascending=False).first()
+    returned = await ShopReturn.select(ShopReturn.requested_at).where(ShopReturn.order.buyer == key).order_by(
+        ShopReturn.requested_at, ascending=False).first()
+    moments = [row[field] for row, field in ((order, "created_at"), (returned, "requested_at")) if row is not None]
+    return max(moments, default=None)
+
+
+_ENDED_BEFORE = f"""
+    SELECT o.id, o.created_at, o.delivered_at, o.cancelled_at FROM shop_order o
+    WHERE o.status IN ({", ".join("{}" for _ in ENDED)}) AND COALESCE(o.delivered_at, o.cancelled_at, o.created_at) < {{}}
+      AND NOT EXISTS (SELECT 1 FROM shop_return r WHERE r."order" = o.id
+                      AND (r.status = {{}} OR COALESCE(r.refunded_at, r.received_at) >= {{}}))
+"""
+
+
+async def orders_ended_before(moment: dt.datetime, *, archived: bool) -> list[tuple[str, dt.datetime]]:
+    """Orders (id, when it ended) that ended before `moment`, every return of theirs settled before it too,
+    archived or not yet; the oldest first, at most a batch."""
+    rows = await db.fetch(_ENDED_BEFORE + f" AND o.archived_at IS {'NOT ' if archived else ''}NULL "
+                          "ORDER BY o.created_at, o.id LIMIT {}", *ENDED, moment, model.REQUESTED, moment,
+                          RETENTION_BATCH)
+    return [(str(row["id"]), _ended_at(row)) for row in rows]
+
+
+async def archive_order(order_id: str) -> bool:
+    """Archive an order three years after it ended (000_: kept up to 10 years for accounting): its delivery
+    address and return reasons are forgotten, its amounts kept. False if it was already archived."""
+    key = _order_key(order_id)
+    async with db.write_transaction():
+        archived = await ShopOrder.update({ShopOrder.archived_at: clock.now(),
+                                           ShopOrder.ship_address: FORGOTTEN_ADDRESS}).where(
+            ShopOrder.id == key, ShopOrder.archived_at.is_null()).returning(ShopOrder.id)
+        if archived:
+            await ShopReturn.update({ShopReturn.reason: ""}).where(ShopReturn.order == key)
+    return bool(archived)
+
+
+async def delete_order(order_id: str) -> bool:
+    """Delete an archived order at the end of its accounting period, with its pieces' lines, voucher holds and
+    returns (the pieces themselves and the voucher ledger stay). False if it was not archived or is gone."""
+    key = _order_key(order_id)
+    async with db.write_transaction():
+        if not await ShopOrder.exists().where(ShopOrder.id == key, ShopOrder.archived_at.is_not_null()):
+            return False
+        returns = [row["id"] for row in await ShopReturn.select(ShopReturn.id).where(ShopReturn.order == key)]
+        if returns:
+            await ReturnItem.delete().where(ReturnItem.shop_return.is_in(returns))
+            await ShopReturn.delete().where(ShopReturn.id.is_in(returns))
+        await OrderHold.delete().where(OrderHold.order == key)
+        await OrderItem.delete().where(OrderItem.order == key)
+        await ShopOrder.delete().where(ShopOrder.id == key)
+    return True

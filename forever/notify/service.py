@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import parseaddr
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
@@ -67,3 +69,24 @@ async def send(to: str, subject: str, text: str, attachments: Sequence[Attachmen
         await asyncio.to_thread(_write, message, settings.outbox_dir)
     log.info("mail %s sent: %s", message["Message-ID"], subject)
     return str(message["Message-ID"])
+
+
+def _remove_mail_to(outbox: Path, address: str) -> int:
+    removed = 0
+    parser = BytesHeaderParser()
+    for path in outbox.glob("*.eml"):
+        with path.open("rb") as message:
+            to = parseaddr(str(parser.parse(message).get("To", "")))[1]
+        if to.lower() == address.lower():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+async def forget_recipient(address: str) -> int:
+    """Delete the outbox folder's messages to `address` (its owner's data is being erased); returns how many.
+    Mail handed to an SMTP server is beyond reach: nothing is kept of it here."""
+    outbox = get_settings().outbox_dir
+    if not outbox.is_dir():
+        return 0
+    return await asyncio.to_thread(_remove_mail_to, outbox, address)

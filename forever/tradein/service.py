@@ -902,3 +902,51 @@ def _received_mail(tradein: TradeIn, seller: Account) -> _Mail:
             "(15 business days). Your credit lands piece by piece as each is validated.\n\n"
             f"Follow your pieces: {_page_link(tradein)}\n\nAMI For Ever"
         ))
+
+
+# --- privacy: a seller's export, erasure and activity (forever.accounts.privacy) ---------------------------
+
+EXPORT_BATCH = 500
+
+
+async def quotes_of(account_id: str) -> list[Quote]:
+    """Every quote of a seller with its lines, oldest first (their data export)."""
+    rows = await QuoteRow.select().where(QuoteRow.account == uuid.UUID(account_id)).order_by(
+        QuoteRow.created_at, QuoteRow.id)
+    lines: dict[uuid.UUID, list[dict]] = {}
+    for start in range(0, len(rows), EXPORT_BATCH):
+        keys = [row["id"] for row in rows[start:start + EXPORT_BATCH]]
+        for line in await QuoteLineRow.select().where(QuoteLineRow.quote.is_in(keys)).order_by(
+                QuoteLineRow.line).output(load_json=True):
+            lines.setdefault(line["quote"], []).append(line)
+    now = clock.now()
+    return [_to_quote(row, lines.get(row["id"], []), now) for row in rows]
+
+
+async def tradein_ids_of(account_id: str) -> list[str]:
+    """The ids of a seller's trade-ins, oldest first."""
+    rows = await TradeInRow.select(TradeInRow.id).where(TradeInRow.account == uuid.UUID(account_id)).order_by(
+        TradeInRow.created_at, TradeInRow.id)
+    return [str(row["id"]) for row in rows]
+
+
+async def unfinished_tradeins(account_id: str, today: dt.date | None = None) -> list[TradeInSummary]:
+    """A seller's trade-ins whose pieces may still reach the warehouse or be credited: on their way, in
+    grading, awaiting an answer or a return, or not sent yet while the label is valid (its ship-by day not past).
+    While one is, the seller's data cannot be erased: credit would land on nobody's account."""
+    today = today or clock.today()
+    rows = await TradeInRow.select().where(TradeInRow.account == uuid.UUID(account_id),
+                                           TradeInRow.status != model.CLOSED).order_by(TradeInRow.created_at)
+    return [summary for summary in await _summaries(rows)
+            if summary.status != model.AWAITING_SHIPMENT or summary.ship_by >= today]
+
+
+async def last_activity(account_id: str) -> dt.datetime | None:
+    """When the seller last asked for a quote or accepted one (None if never)."""
+    key = uuid.UUID(account_id)
+    quote = await QuoteRow.select(QuoteRow.created_at).where(QuoteRow.account == key).order_by(
+        QuoteRow.created_at, ascending=False).first()
+    tradein = await TradeInRow.select(TradeInRow.created_at).where(TradeInRow.account == key).order_by(
+        TradeInRow.created_at, ascending=False).first()
+    moments = [row["created_at"] for row in (quote, tradein) if row is not None]
+    return max(moments, default=None)

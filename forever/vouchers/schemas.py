@@ -190,3 +190,18 @@ class LiabilityReport(Output):
     held: Money
     expired: Money
     months: list[MonthOfLiability]
+
+
+class StatementLine(Output):
+    """One movement of a person's credit or of one of their vouchers, as their data export lists them."""
+
+    account: str  # "credit" or "voucher"
+    voucher_id: str | None
+    code_last4: str | None
+    kind: str
+    amount: Money
+    balance_after: Money | None
+    created_at: dt.datetime
+    channel: str | None
+    reference: str
+    reason: str | None

@@ -40,6 +40,7 @@ from forever.vouchers.schemas import (
     RecreditEntry,
     Redemption,
     RedemptionCreate,
+    StatementLine,
     TradeinCreditEntry,
     Voucher,
     VoucherIssueEntry,
@@ -168,6 +169,38 @@ async def credit_history(account_id: str, limit: int = 20, cursor: str | None = 
     next_cursor = encode_cursor(entries[limit - 1].id) if len(entries) > limit else None
     return Credit(balance=_eur(balance[0]["balance"] if balance else 0), entries=entries[:limit],
                   next_cursor=next_cursor)
+
+
+# Every entry on a person's credit account and on their vouchers' accounts (forever.accounts.privacy).
+_STATEMENT = """
+    SELECT e.id, e.account, e.amount, e.balance_after, e.created_at, t.kind, t.channel, t.reference, t.reason,
+           t.voucher, v.last4
+    FROM ledger_entry e
+    JOIN ledger_transaction t ON t.id = e.txn
+    LEFT JOIN voucher v ON v.id = t.voucher
+    WHERE e.account = {} OR e.account IN (SELECT 'voucher:' || id FROM voucher WHERE owner = {})
+"""
+
+
+async def statement(account_id: str) -> list[StatementLine]:
+    """Every movement of a person's credit and of their vouchers (redemptions, holds, expiry...), oldest first:
+    their data export. The ledger itself is never changed by an erasure (accounting records, 000_)."""
+    owner = _account_uuid(account_id)
+    rows = await db.fetch(_STATEMENT + " ORDER BY e.id", model.credit_account(str(owner)), owner)
+    return [StatementLine(
+        account=model.account_kind(row["account"]), voucher_id=str(row["voucher"]) if row["voucher"] else None,
+        code_last4=row["last4"], kind=row["kind"], amount=_eur(row["amount"]),
+        balance_after=_eur(row["balance_after"]) if row["balance_after"] is not None else None,
+        created_at=row["created_at"], channel=row["channel"], reference=row["reference"], reason=row["reason"])
+        for row in rows]
+
+
+async def last_activity(account_id: str) -> dt.datetime | None:
+    """When a person's credit or one of their vouchers last moved (a credit, a voucher, a redemption in a
+    boutique...): activity of the customer relationship, for the retention job."""
+    owner = _account_uuid(account_id)
+    rows = await db.fetch(_STATEMENT + " ORDER BY e.id DESC LIMIT 1", model.credit_account(str(owner)), owner)
+    return rows[0]["created_at"] if rows else None
 
 
 # --- vouchers -------------------------------------------------------------------------------------------------
