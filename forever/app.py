@@ -111,6 +111,9 @@ class StrictJSONRequest(Request):
 def _unexpected_error(request: Request, exc: Exception) -> Response:
     # The route's template, never the path itself: a path may carry a voucher code.
     route = request.scope.get("path_template") or getattr(request.scope.get("route_handler"), "handler_name", "?")
+    if db.is_unreachable(exc):  # an outage, not a bug: the caller may retry once the database is back
+        log.warning("database unreachable on %s %s: %r", request.method, route, exc)
+        return _domain_error(request, errors.DatabaseUnavailable())
     log.exception("unhandled error on %s %s", request.method, route, exc_info=exc)
     return problem(500, "internal_error", "Something went wrong on our side. It has been logged.")
 

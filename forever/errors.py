@@ -94,3 +94,21 @@ class Unavailable(DomainError):
 
     default_code = "unavailable"
     default_title = "Service unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database is down, restarting or out of connections: the caller may retry shortly (503)."""
+
+    default_code = "database_unavailable"
+    retry_after_seconds = 2
+
+    def __init__(self, detail: str = "The database cannot be reached right now. Try again in a few seconds.",
+                 ) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
+class StorageFull(Unavailable):
+    """The disk that would keep an upload is full: nothing was stored, and a retry may succeed later (507)."""
+
+    default_code = "storage_full"
+    default_title = "Insufficient storage"

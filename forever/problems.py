@@ -23,6 +23,7 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 422,
     errors.TooManyRequests: 429,
     errors.Unavailable: 503,
+    errors.StorageFull: 507,
 }
 
 # Codes of the framework's own errors, by status.
@@ -42,7 +43,8 @@ FRAMEWORK_CODES = {
 
 
 def status_of(exc: errors.DomainError) -> int:
-    return next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+    """The status of the error's own class, else of its nearest base (StorageFull is Unavailable, but 507)."""
+    return next(STATUS_OF[cls] for cls in type(exc).__mro__ if cls in STATUS_OF)
 
 
 def problem(status: int, code: str, detail: str, *, title: str | None = None,

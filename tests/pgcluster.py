@@ -216,6 +216,21 @@ class PostgresCluster:
         self._running = False
         self._cleanup_files()
 
+    def pause(self, mode: str = "fast") -> None:
+        """Stop the server as an outage does (`pg_ctl stop -m fast` ends the sessions and writes a checkpoint,
+        `immediate` is a crash), keeping its data and port for `resume()`."""
+        if self.external or not self._running:
+            raise PostgresError("only a started server of this run can be paused")
+        assert self.bin_dir and self.data_dir
+        r = self._run_tool([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "stop", "-m", mode, "-w"],
+                           timeout=30)
+        if r.returncode != 0:
+            raise PostgresError(f"pg_ctl stop -m {mode} failed: {(r.stderr or r.stdout).strip()}")
+
+    def resume(self) -> None:
+        """Start a paused server again, on the same port."""
+        self._start_server(port=self.port)
+
     def __enter__(self) -> PostgresCluster:
         return self.start()
 
@@ -340,11 +355,12 @@ class PostgresCluster:
             errors.append(f"--locale={locale}: {(r.stderr or r.stdout).strip()}")
         raise PostgresError("initdb failed:\n" + "\n".join(errors))
 
-    def _start_server(self) -> None:
+    def _start_server(self, port: int | None = None) -> None:
+        """Start the postmaster on `port`, or on a free port (three tries, should another process take it)."""
         assert self.bin_dir and self.data_dir and self.log_file and self.socket_dir
         last = ""
-        for _attempt in range(3):
-            self.port = free_port(HOST)
+        for _attempt in range(1 if port else 3):
+            self.port = port or free_port(HOST)
             options = " ".join(
                 [
                     f"-c listen_addresses={HOST}",

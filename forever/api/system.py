@@ -4,7 +4,7 @@ from litestar import Request, get
 
 from forever import db, observability
 from forever.auth import metrics_reader
-from forever.errors import Unavailable
+from forever.errors import DatabaseUnavailable
 from forever.schema import Output
 
 
@@ -21,7 +21,7 @@ async def health() -> Health:
     try:
         await db.ping()
     except Exception as exc:
-        raise Unavailable("The database cannot be reached.", code="database_unavailable") from exc
+        raise DatabaseUnavailable() from exc
     return Health(status="ok")
 
 

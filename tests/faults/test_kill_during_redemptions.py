@@ -6,64 +6,32 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import datetime as dt
 import time
-import uuid
-from dataclasses import dataclass
 
 import httpx
 from fault_server import FaultServer, engine_name
-
-from forever import clock, db
-from forever.accounts import service as accounts
-from forever.accounts.schemas import AccountCreate
-from forever.idempotency import service as idempotency
-from forever.money import Money
-from forever.vouchers import model as ledger_model
-from forever.vouchers import service as vouchers
+from voucher_load import (
+    VOUCHER_CENTS,
+    VOUCHERS,
+    Attempt,
+    attempt,
+    check_ledger,
+    let_takeover_delay_pass,
+    redemptions_by_reference,
+    retry,
+    send,
+    store_with_vouchers,
+    voucher_balances,
+)
 
 CLIENTS = 64
-VOUCHERS = 4
-VOUCHER_CENTS = 5_000
 KILL_AFTER = 300  # acknowledged redemptions before the kill
-REDEEM = "/api/v1/vouchers/redeem"
-
-
-@dataclass
-class Attempt:
-    """One redemption request and what the client saw of it (no status: the server died under it)."""
-
-    key: str
-    body: dict
-    status: int | None = None
-    answer: dict | None = None
-
-
-async def store_with_vouchers() -> tuple[str, list[str]]:
-    """A boutique's channel key and VOUCHERS vouchers of a seller, made through the services."""
-    await accounts.add_store("saint-honore", "AMI Saint-Honoré", "FR", "boutique")
-    seller = await accounts.register(AccountCreate(
-        email="seller@example.com", password="Correct-horse-9", first_name="Léa", last_name="Dupont",
-        country="FR", birth_date=dt.date(1990, 5, 17)))
-    await vouchers.credit_tradein_item(seller.id, "fault-item", Money(VOUCHERS * VOUCHER_CENTS))
-    codes = [(await vouchers.issue_voucher(seller.id, Money(VOUCHER_CENTS))).code for _ in range(VOUCHERS)]
-    return await accounts.create_api_key("store", "saint-honore"), codes
-
-
-def attempt(client_number: int, sequence: int, codes: list[str]) -> Attempt:
-    key = f"fault-{client_number}-{sequence}-{uuid.uuid4().hex[:8]}"
-    # The order reference is the key, so the ledger says which request each redemption came from.
-    return Attempt(key, {"code": codes[(client_number + sequence) % len(codes)],
-                         "amount": {"amount": 1, "currency": "EUR"}, "order_ref": key})
-
-
-async def send(client: httpx.AsyncClient, sent: Attempt) -> httpx.Response:
-    return await client.post(REDEEM, json=sent.body, headers={"Idempotency-Key": sent.key})
 
 
 async def redeem_until_killed(server: FaultServer, channel_key: str, codes: list[str]) -> list[Attempt]:
     """CLIENTS clients redeem EUR 0.01 at a time until the server is killed after KILL_AFTER answers."""
     attempts: list[Attempt] = []
+    acknowledged = collections.Counter[bool]()
     answered = asyncio.Event()
 
     async def client_loop(number: int) -> None:
@@ -77,7 +45,8 @@ async def redeem_until_killed(server: FaultServer, channel_key: str, codes: list
                 except httpx.TransportError:
                     return  # killed: this one, and anything after it, got no answer
                 sent.status, sent.answer = response.status_code, response.json()
-                if sum(a.status == 201 for a in attempts) >= KILL_AFTER:
+                acknowledged[sent.status == 201] += 1
+                if acknowledged[True] >= KILL_AFTER:
                     answered.set()
 
     clients = [asyncio.create_task(client_loop(number)) for number in range(CLIENTS)]
@@ -85,51 +54,6 @@ async def redeem_until_killed(server: FaultServer, channel_key: str, codes: list
     server.kill()
     await asyncio.wait_for(asyncio.gather(*clients), 30)
     return attempts
-
-
-async def redemptions_by_reference() -> dict[str, list[str]]:
-    rows = await db.fetch("SELECT id, reference FROM ledger_transaction WHERE kind = {}",
-                          ledger_model.REDEMPTION)
-    found: dict[str, list[str]] = collections.defaultdict(list)
-    for row in rows:
-        found[row["reference"]].append(str(row["id"]))
-    return found
-
-
-async def voucher_balances() -> dict[str, tuple[int, int]]:
-    """Each voucher's cached balance, and what was issued onto it minus what was redeemed from it."""
-    cached = await db.fetch("SELECT id, balance FROM ledger_account WHERE kind = {}",
-                            ledger_model.VOUCHER_ACCOUNT)
-    moved = await db.fetch("SELECT voucher, kind, SUM(amount) AS total FROM ledger_transaction "
-                           "WHERE voucher IS NOT NULL GROUP BY voucher, kind")
-    expected: dict[str, int] = collections.defaultdict(int)
-    for row in moved:
-        sign = {ledger_model.VOUCHER_ISSUE: 1, ledger_model.REDEMPTION: -1}[row["kind"]]
-        expected[ledger_model.voucher_account(str(row["voucher"]))] += sign * row["total"]
-    return {row["id"]: (row["balance"], expected[row["id"]]) for row in cached}
-
-
-async def retry(server: FaultServer, channel_key: str, attempts: list[Attempt]) -> list[httpx.Response]:
-    """The same requests again, same keys and bodies, CLIENTS at a time."""
-    limits = httpx.Limits(max_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, limits=limits,
-                                 headers={"Authorization": f"Bearer {channel_key}"}) as client:
-        return list(await asyncio.gather(*(send(client, sent) for sent in attempts)))
-
-
-async def age_claims_of_dead_process() -> int:
-    """Let the takeover delay pass for claims still "in progress": only the killed process held them."""
-    long_ago = clock.now() - idempotency.TAKEOVER_AFTER - dt.timedelta(seconds=1)
-    async with db.write_transaction():
-        aged = await db.fetch("UPDATE idempotency_key SET claimed_at = {} WHERE status = {} RETURNING id",
-                              long_ago, idempotency.IN_PROGRESS)
-    return len(aged)
-
-
-def check_ledger(server: FaultServer) -> str:
-    checked = server.cli("ledger", "check")
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    return " ".join(checked.stdout.split())
 
 
 async def test_kill_9_during_redemption_load_loses_and_doubles_nothing(server: FaultServer) -> None:
@@ -168,7 +92,7 @@ async def test_kill_9_during_redemption_load_loses_and_doubles_nothing(server: F
         else:
             assert response.status_code in (201, 409), response.text
             assert response.status_code == 201 or response.json()["code"] == "request_in_progress"
-    aged = await age_claims_of_dead_process()
+    aged = await let_takeover_delay_pass()
     assert aged == statuses[409]
     second = await retry(server, channel_key, unanswered)
     assert {response.status_code for response in second} == {201}
