@@ -217,3 +217,22 @@ def test_the_station_works_without_javascript(server: Server, no_script: Page, t
     page.get_by_role("button", name="Refuse the piece").click()
     expect(page.locator("#decided")).to_contain_text("Refused: missing label")
     assert piece_of(server, refused["id"])["decision"]["reason"] == "missing_label"
+
+
+def test_the_dashboard_on_a_phone(server: Server, phone: Page) -> None:
+    page = phone
+    sign_in(page, "admin@forever.demo", GRADER[1], lands_on="/warehouse/sla")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page).to_have_url(re.compile(rf"{STATION}/dashboard$"))
+    page.get_by_role("link", name="7 days").click()
+    expect(page.get_by_role("link", name="7 days")).to_have_attribute("aria-current", "page")
+    decided = int(page.locator("#pieces-decided").text_content() or "-1")
+    board = server.api.get("/api/v1/grading/dashboard", headers=grader_headers(server)).json()
+    assert decided == board["pieces_decided"]  # the browser tests' decisions are all from today
+    if decided:
+        expect(page.locator("#graders")).to_contain_text("grader@forever.demo")
+    page.get_by_label("Since").fill("2020-01-01")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#period")).to_contain_text("Decisions since 1 January 2020")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path="/tmp/forever-grading-dashboard.png", full_page=True)
