@@ -216,6 +216,26 @@ def jobs_run() -> None:
         click.echo(f"{name}: {count}")
 
 
+@main.group()
+def privacy() -> None:
+    """The privacy policy's rights and retention periods."""
+
+
+@privacy.command("retention")
+@click.option("--dry-run", is_flag=True, help="list what would be done, change nothing")
+def privacy_retention(dry_run: bool) -> None:
+    """Apply the retention periods: erase dormant accounts (telling those with credit first), archive and delete
+    old orders, delete old privacy requests; prints each action."""
+    from forever.accounts import privacy as privacy_service
+
+    run = _run(privacy_service.retention)(dry_run=dry_run)
+    verb = "would " if dry_run else ""
+    for action in run.actions:
+        click.echo(f"{verb}{action.action} {action.subject}: {action.reason}")
+    count = len(run.actions)
+    click.echo(f"{count} action{'' if count == 1 else 's'}{' (dry run: nothing changed)' if dry_run else ''}")
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @_run

@@ -693,7 +693,7 @@ async def retention(*, dry_run: bool = False) -> RetentionRun:
         if not dry_run:
             try:
                 await _carry_out(action, now)
-            except Conflict:  # something started since the plan: next run
+            except (Conflict, NotFound):  # something started since the plan, or another run did it: next run
                 continue
         done.append(action)
     return RetentionRun(dry_run=dry_run, ran_at=now, actions=done)
