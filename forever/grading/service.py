@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
@@ -28,7 +29,7 @@ from forever.accounts import service as accounts
 from forever.accounts.schemas import Principal
 from forever.catalog import service as catalog
 from forever.catalog.model import Product
-from forever.errors import Conflict, InvalidInput, NotFound
+from forever.errors import Conflict, InvalidInput, NotFound, StorageFull
 from forever.grading import analysis, decisions, intake
 from forever.grading.decisions import (
     ACCEPT,
@@ -86,6 +87,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("forever.grading")
 
 PHOTO_FOLDER = "photos"  # under the data directory
+PART_SUFFIX = ".part"  # a photo being written
+# A photo's file is written moments before its row: a file without a row younger than this may be an upload
+# still under way, one older was left by a crash.
+ORPHAN_AFTER = dt.timedelta(hours=1)
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 _MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 SYSTEM_ACTOR = "system"
@@ -180,14 +185,29 @@ def _check_awaiting(piece: GradingPiece) -> None:
 
 
 def _write_photo(path: Path, data: bytes) -> None:
-    """Write a photo whole or not at all: a crash leaves at most a `.part` file, never a cut photo."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with open(part, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(part, path)
+    """Write a photo whole or not at all, durably (file and folder synced before the row is written): a crash
+    leaves at most a `.part` file, or a photo without its row, both swept by `sweep_photo_files`; never a cut
+    photo. A full disk leaves nothing and is 507 `storage_full`."""
+    part = path.with_name(path.name + PART_SUFFIX)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(part, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(part, path)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.warning("the photo store is full: a photo of %d bytes was refused", len(data))
+            raise StorageFull("There is no room left to store photos: nothing was kept. Try again later.",
+                              code="storage_full") from exc
+        raise
 
 
 async def add_photo(grader: Principal, item_id: str, view: str, data: bytes) -> PhotoAdded:
@@ -219,6 +239,44 @@ async def add_photo(grader: Principal, item_id: str, view: str, data: bytes) -> 
     return PhotoAdded(photo_id=str(photo_id), view=view, analysis=examination.analysis,
                       suggestion=examination.suggestion, retake=examination.retake,
                       model_version=examination.model_version)
+
+
+def _photo_files_written_before(folder: Path, moment: float) -> list[tuple[Path, uuid.UUID]]:
+    """The files of the photo store's own naming (`<piece>/<photo>.<ext>`, `.part` while written) last written
+    before `moment` (POSIX time), each with the id of the photo it is or was to be. Anything else is left
+    alone: this folder is no place for other files, but a sweep deletes only what it knows."""
+    found = []
+    for path in folder.glob("*/*.*"):
+        name = path.name.removesuffix(PART_SUFFIX)
+        try:
+            uuid.UUID(path.parent.name)
+            photo_id = uuid.UUID(name.partition(".")[0])
+            written = path.stat().st_mtime
+        except (ValueError, FileNotFoundError):  # not ours, or gone meanwhile
+            continue
+        if written < moment and name.partition(".")[2] in _EXTENSIONS.values():
+            found.append((path, photo_id))
+    return found
+
+
+async def sweep_photo_files(now: dt.datetime | None = None) -> int:
+    """Delete what uploads cut short by a crash left in the photo store: `.part` files, and photos whose row
+    was never written (the process died between the two). Only files older than ORPHAN_AFTER: a younger one
+    may belong to an upload under way. Safe to run at any time; returns how many files went."""
+    moment = ((now or clock.now()) - ORPHAN_AFTER).timestamp()
+    candidates = await asyncio.to_thread(_photo_files_written_before, get_settings().data_dir / PHOTO_FOLDER,
+                                         moment)
+    kept: set[str] = set()
+    for start in range(0, len(candidates), 500):
+        ids = [photo_id for _, photo_id in candidates[start:start + 500]]
+        kept.update(str(row["id"]) for row in await PhotoRow.select(PhotoRow.id).where(PhotoRow.id.is_in(ids)))
+    left = [path for path, photo_id in candidates
+            if path.name.endswith(PART_SUFFIX) or str(photo_id) not in kept]
+    for path in left:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+    if left:
+        log.warning("%d photo files left by interrupted uploads removed", len(left))
+    return len(left)
 
 
 def _photo_key(photo_id: str) -> uuid.UUID:
