@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from support import PASSWORD
+from support import signed_in_browser
 from tradein_helpers import T0, accepted_tradein, line, open_warehouse, quote
 
 from forever import clock
@@ -18,18 +15,6 @@ from forever.tradein import s10
 @pytest.fixture
 async def place(client):
     return await open_warehouse(client)
-
-
-@contextlib.asynccontextmanager
-async def signed_in_browser(client: httpx.AsyncClient, email: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A cookie session as a browser gets one: the sign-in form, its CSRF token, then the session cookie."""
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as browser:
-        await browser.get("/signin")
-        response = await browser.post("/signin", data={"email": email, "password": PASSWORD, "next": "",
-                                                        "_csrf_token": browser.cookies["csrftoken"]})
-        assert response.status_code == 303, response.text
-        browser.headers["x-csrftoken"] = browser.cookies["csrftoken"]
-        yield browser
 
 
 async def test_a_seller_accepts_from_the_quote_page(client, place):

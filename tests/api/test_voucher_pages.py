@@ -3,33 +3,10 @@ and a department-store corner's staff cannot take vouchers."""
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import AsyncIterator
-
-import httpx
-from support import PASSWORD, bearer, sign_in
+from support import PASSWORD, bearer, hidden, sign_in, signed_in_browser
 from voucher_helpers import credit, eur, issue, open_shop
 
 from forever.accounts import service as accounts
-
-
-@contextlib.asynccontextmanager
-async def signed_in_browser(client: httpx.AsyncClient, email: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A cookie session as a browser gets one: the sign-in form, its CSRF token, then the session cookie."""
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as browser:
-        await browser.get("/signin")
-        response = await browser.post("/signin", data={"email": email, "password": PASSWORD, "next": "",
-                                                        "_csrf_token": browser.cookies["csrftoken"]})
-        assert response.status_code == 303, response.text
-        browser.headers["x-csrftoken"] = browser.cookies["csrftoken"]
-        yield browser
-
-
-def hidden(page: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert found, f"no hidden {name} on the page"
-    return found.group(1)
 
 
 async def test_the_voucher_form_sent_twice_issues_one_voucher(client):
