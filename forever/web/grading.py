@@ -29,7 +29,7 @@ from forever.auth import grader_only, signed_in
 from forever.errors import Conflict, DomainError, InvalidInput, NotFound
 from forever.grading import decisions, intake
 from forever.grading import service as grading
-from forever.grading.model import REFUSED, SHOWN_SCORE, Finding
+from forever.grading.model import REFUSED, SHOWN_SCORE
 from forever.grading.schemas import DecisionCreate, StationPiece, StoredPhoto
 from forever.problems import status_of
 from forever.web import wording
@@ -102,19 +102,15 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.0f}%"
 
 
-def is_defect(finding: Finding) -> bool:
-    """CONTRACT.md: a finding scored 0.5 or more is shown as a defect, lower as a hint."""
-    return finding.score >= SHOWN_SCORE
-
-
 def photo_src(photo_id: str) -> str:
     """The page address of a stored photo (the API's address takes a bearer token, not the session)."""
     return f"/grading/photos/{photo_id}"
 
 
+# CONTRACT.md: a finding scored SHOWN_SCORE (0.5) or more is shown as a defect, lower as a hint.
+PHOTO_HELPERS: dict[str, Any] = {"photo_src": photo_src, "shown_score": SHOWN_SCORE}
 VIEW_HELPERS: dict[str, Any] = {
-    "grade_title": grade_title, "photo_src": photo_src, "is_defect": is_defect, "view_keys": VIEW_KEYS,
-    "retake_words": RETAKE_WORDS, "decision_words": decision_words,
+    "grade_title": grade_title, "retake_words": RETAKE_WORDS, "decision_words": decision_words, **PHOTO_HELPERS,
 }
 
 
@@ -139,8 +135,7 @@ def shots_of(piece: StationPiece) -> list[Shot]:
 
 def _piece_context(piece: StationPiece) -> dict[str, Any]:
     return {"piece": piece, "shots": shots_of(piece), "days_left": days_left, "percent": percent,
-            "grade_keys": GRADE_KEYS, "refusal_keys": REFUSAL_KEYS,
-            **VIEW_HELPERS}
+            "grade_keys": GRADE_KEYS, "refusal_keys": REFUSAL_KEYS, **VIEW_HELPERS}
 
 
 async def _decided(item_id: str | None) -> StationPiece | None:

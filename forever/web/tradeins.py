@@ -118,8 +118,8 @@ def refusal_sentence(code: str | None) -> str:
 
 
 GRADING_HELPERS = {
+    **grading.PHOTO_HELPERS,
     "grade_title": grading.grade_title,
-    "photo_src": grading.photo_src,
     "view_title": lambda view: grading.VIEW_KEYS[view][1] if view in grading.VIEW_KEYS else view,
     "refusal_sentence": refusal_sentence,
     "counter_offer_status": lambda code: label(COUNTER_OFFER_STATUS_LABELS, code),
