@@ -86,10 +86,6 @@ KEPT = [
 ]
 
 
-def actor_of(principal: Principal) -> str:
-    return f"account:{principal.account_id}"
-
-
 def _key(account_id: str | None) -> uuid.UUID:
     try:
         return uuid.UUID(str(account_id))
@@ -112,7 +108,7 @@ async def _log(key: uuid.UUID, kind: str, *, channel: str, by: str, detail: dict
                done: bool) -> uuid.UUID:
     """Record a request (inside the caller's transaction, if any): done at once when the person did it themselves."""
     now = clock.now()
-    request_id = uuid.uuid4()
+    request_id = db.time_ordered_uuid()  # requests logged within the same clock tick stay in order
     async with db.write_transaction():
         await RequestRow.insert(RequestRow(
             id=request_id, account=key, kind=kind, status=model.DONE if done else model.REQUESTED, channel=channel,
@@ -124,6 +120,15 @@ async def _log(key: uuid.UUID, kind: str, *, channel: str, by: str, detail: dict
 async def _close(request_id: uuid.UUID, by: str, detail: dict) -> None:
     await RequestRow.update({RequestRow.status: model.DONE, RequestRow.done_at: clock.now(), RequestRow.done_by: by,
                              RequestRow.detail: detail}).where(RequestRow.id == request_id)
+
+
+async def _close_for_erasure(key: uuid.UUID, by: str) -> None:
+    """Inside the erasure's transaction: the person's requests still open are closed with it (nothing is left to
+    do for them), and customer service's free-text notes, which may name them, are blanked."""
+    await RequestRow.update({RequestRow.status: model.DONE, RequestRow.done_at: clock.now(), RequestRow.done_by: by,
+                             RequestRow.detail: {}}).where(RequestRow.account == key,
+                                                           RequestRow.status == model.REQUESTED)
+    await RequestRow.update({RequestRow.note: ""}).where(RequestRow.account == key)
 
 
 def _request(row: dict) -> PrivacyRequest:
@@ -204,8 +209,8 @@ async def file_request(staff: Principal, data: PrivacyRequestCreate) -> PrivacyR
         detail = {model.MARKETING_EMAIL: data.marketing_email}
     elif data.kind == model.RECTIFICATION:
         detail = _corrections(data.changes)
-    request_id = await _log(row["id"], data.kind, channel=data.channel, by=actor_of(staff), detail=detail,
-                            note=data.note, done=False)
+    request_id = await _log(row["id"], data.kind, channel=data.channel, by=vouchers.actor_of(staff),
+                            detail=detail, note=data.note, done=False)
     return await get_request(str(request_id))
 
 
@@ -221,7 +226,7 @@ async def _open_request(request_id: str) -> dict:
 async def run_request(staff: Principal, request_id: str) -> PrivacyRequest:
     """Customer service does what a filed request asks (an export is a download: `export_for_request`)."""
     row = await _open_request(request_id)
-    by, key = actor_of(staff), row["account"]
+    by, key = vouchers.actor_of(staff), row["account"]
     match row["kind"]:
         case model.ERASURE:
             await _erase(key, by, request_id=row["id"])
@@ -276,7 +281,7 @@ async def consents(account_id: str) -> Consents:
 async def set_consents(principal: Principal, marketing_email: bool) -> Consents:
     """A person gives or withdraws their consent to marketing e-mails, at any time and without a reason (000_);
     a change is logged as a consent request done."""
-    key, by = _key(principal.account_id), actor_of(principal)
+    key, by = _key(principal.account_id), vouchers.actor_of(principal)
     async with db.write_transaction():
         await _customer(key)
         if await _record_consent(key, model.MARKETING_EMAIL, marketing_email, source=model.SELF_SERVICE, actor=by):
@@ -320,7 +325,7 @@ async def _apply_corrections(key: uuid.UUID, corrections: dict) -> None:
 
 async def rectify(principal: Principal, changes: ProfileUpdate) -> Account:
     """A person corrects their name or birth date (000_: right of rectification); logged as a request done."""
-    key, by = _key(principal.account_id), actor_of(principal)
+    key, by = _key(principal.account_id), vouchers.actor_of(principal)
     corrections = _corrections(changes)
     async with db.write_transaction():
         await _customer(key)
@@ -399,8 +404,7 @@ async def _erase(key: uuid.UUID, by: str, *, request_id: uuid.UUID | None = None
         email = await accounts.pseudonymise(account_id, clock.now())
         if request_id is None:
             request_id = await _log(key, model.ERASURE, channel=channel, by=by, detail={}, done=True)
-        else:
-            await _close(request_id, by, {})
+        await _close_for_erasure(key, by)
     removed = await notify.forget_recipient(email)
     log.info("account %s erased by %s (%d outbox messages removed)", account_id, by, removed)
     return request_id
@@ -412,7 +416,7 @@ async def erase_me(principal: Principal, confirm: bool, password: str, address: 
         raise InvalidInput("Confirm the erasure: it cannot be undone.", code="confirmation_required",
                            errors=[{"field": "confirm", "message": "must be true"}])
     await accounts.verify_password(principal.account_id, password, address)
-    request_id = await _erase(_key(principal.account_id), actor_of(principal))
+    request_id = await _erase(_key(principal.account_id), vouchers.actor_of(principal))
     return await get_request(str(request_id))
 
 
@@ -466,7 +470,8 @@ async def _document(key: uuid.UUID) -> tuple[DataExport, list[tuple[Path, str]]]
     account_id = str(key)
     row = await _customer(key)
     reader = Principal(kind="person", role=model.CUSTOMER, account_id=account_id)
-    graded = [await grading.seller_tradein(reader, tradein_id) for tradein_id in await tradein.tradein_ids_of(account_id)]
+    graded = [await grading.seller_tradein(reader, tradein_id)
+              for tradein_id in await tradein.tradein_ids_of(account_id)]
     item_ids = [item.id for found in graded for item in found.items]
     decisions = await grading.decisions_of(item_ids)
     photos, files = [], []
@@ -538,7 +543,8 @@ async def export_my_data(principal: Principal) -> ExportArchive:
     key = _key(principal.account_id)
     archive = await _archive(key)
     try:
-        await _log(key, model.EXPORT, channel=model.SELF_SERVICE, by=actor_of(principal), detail={}, done=True)
+        await _log(key, model.EXPORT, channel=model.SELF_SERVICE, by=vouchers.actor_of(principal), detail={},
+                   done=True)
     except BaseException:
         archive.handle.close()
         raise
@@ -553,7 +559,7 @@ async def export_for_request(staff: Principal, request_id: str) -> ExportArchive
     archive = await _archive(row["account"])
     try:
         async with db.write_transaction():
-            await _close(row["id"], actor_of(staff), {})
+            await _close(row["id"], vouchers.actor_of(staff), {})
     except BaseException:
         archive.handle.close()
         raise

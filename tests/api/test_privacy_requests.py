@@ -7,6 +7,7 @@ import json
 
 import pytest
 from privacy_helpers import EMAIL, register, unzip
+from support import PASSWORD
 from tradein_helpers import T0, Warehouse, open_warehouse
 
 from forever import clock
@@ -167,3 +168,16 @@ async def test_staff_accounts_are_not_filed_against(client, place):
     response = await client.post("/api/v1/privacy/requests", headers=place.service,
                                  json={"email": "grader@example.com", "kind": "erasure", "channel": "email"})
     assert response.status_code == 404 and response.json()["code"] == "account_not_found"
+
+
+async def test_an_erasure_closes_the_persons_open_requests_and_blanks_the_notes_that_may_name_them(client, place):
+    person = await register(client)
+    export = (await file(client, place, kind="export", note=f"Letter from {EMAIL}")).json()
+    fixed = (await file(client, place, kind="rectification", changes={"last_name": "Quenouillette"})).json()
+    erased = await client.post("/api/v1/me/erasure", headers=person, json={"confirm": True, "password": PASSWORD})
+    assert erased.status_code == 200, erased.text
+    for request in (export, fixed):
+        closed = (await client.get(f"/api/v1/privacy/requests/{request['id']}", headers=place.service)).json()
+        assert (closed["status"], closed["detail"], closed["note"]) == ("done", {}, "")
+        assert closed["done_by"] == erased.json()["requested_by"]
+    assert (await log(client, place.service, status="requested"))["items"] == []
