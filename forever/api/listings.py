@@ -62,7 +62,8 @@ async def search(
     max_price: Price = None, sort: Annotated[str, QueryParameter(max_length=16)] = "newest",
     cursor: Cursor = None, limit: Limit = 20,
 ) -> ListingPage:
-    return await service.search_listings(_query(q, category, size, condition, season, min_price, max_price, sort,
+    return await service.search_listings(_query(q, category, size, condition, season, min_price, max_price,
+                                                sort,
                                                 cursor, limit))
 
 

@@ -37,7 +37,8 @@ Cursor = Annotated[str | None, QueryParameter(max_length=200)]
 Status = Annotated[str, QueryParameter(max_length=16)]
 
 
-async def resale_staff_or_carrier(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def resale_staff_or_carrier(connection: ASGIConnection[Any, Any, Any, Any],
+                                  _: BaseRouteHandler) -> None:
     """The warehouse's people, or the carrier's key (which reports deliveries)."""
     principal = principal_of(connection)
     if not (is_resale_staff(principal) or (principal.kind == "system" and principal.channel == "carrier")):
@@ -49,7 +50,8 @@ async def resale_staff_or_carrier(connection: ASGIConnection[Any, Any, Any, Any]
 
 @post("/checkout", tags=["orders"], guards=[seller_only], status_code=201,
       summary="Set pieces aside for 15 minutes while checking out (replaces the buyer's earlier checkout)")
-async def start_checkout(principal: NamedDependency[Principal], data: JSONBody[ReservationCreate]) -> Reservation:
+async def start_checkout(principal: NamedDependency[Principal],
+                         data: JSONBody[ReservationCreate]) -> Reservation:
     return await orders.start_checkout(principal, data)
 
 
@@ -58,7 +60,8 @@ async def current_checkout(principal: NamedDependency[Principal]) -> Reservation
     return await orders.current_checkout(principal)
 
 
-@delete("/checkout", tags=["orders"], guards=[seller_only], summary="Put the buyer's checkout pieces back on sale")
+@delete("/checkout", tags=["orders"], guards=[seller_only],
+        summary="Put the buyer's checkout pieces back on sale")
 async def abandon_checkout(principal: NamedDependency[Principal]) -> None:
     await orders.abandon_checkout(principal)
 
@@ -81,7 +84,8 @@ async def place_order(request: Request, principal: NamedDependency[Principal], d
 
 
 @get("/orders", tags=["orders"], guards=[seller_only], summary="The buyer's orders, newest first")
-async def list_orders(principal: NamedDependency[Principal], limit: Limit = 20, cursor: Cursor = None) -> OrderPage:
+async def list_orders(principal: NamedDependency[Principal], limit: Limit = 20,
+                      cursor: Cursor = None) -> OrderPage:
     return await orders.list_orders(principal, limit, cursor)
 
 
@@ -106,7 +110,8 @@ async def ship_order(request: Request, principal: NamedDependency[Principal], or
                             partial(orders.ship_order, principal, order_id))
 
 
-@post("/orders/{order_id:str}/delivered", tags=["warehouse"], guards=[resale_staff_or_carrier], status_code=200,
+@post("/orders/{order_id:str}/delivered", tags=["warehouse"], guards=[resale_staff_or_carrier],
+      status_code=200,
       summary="A shipped order was delivered (the carrier's key, or staff)")
 async def mark_delivered(request: Request, principal: NamedDependency[Principal], order_id: FromPath[str],
                          data: JSONBody[DeliveryCreate | None] = None,
@@ -118,7 +123,8 @@ async def mark_delivered(request: Request, principal: NamedDependency[Principal]
 @post("/orders/{order_id:str}/returns", tags=["orders"], guards=[seller_only], status_code=201,
       summary="Return pieces within 14 days of delivery: a prepaid label; 409 return_window_closed after")
 async def request_return(request: Request, principal: NamedDependency[Principal], order_id: FromPath[str],
-                         data: JSONBody[ReturnCreate], idempotency_key: IdempotencyKey = None) -> Response[ReturnOut]:
+                         data: JSONBody[ReturnCreate],
+                         idempotency_key: IdempotencyKey = None) -> Response[ReturnOut]:
     return await idempotent(request, principal, idempotency_key, data, 201,
                             partial(orders.request_return, principal, order_id, data))
 
@@ -137,13 +143,15 @@ async def return_label(principal: NamedDependency[Principal], order_id: FromPath
 
 @get("/warehouse/orders", tags=["warehouse"], guards=[resale_staff_only],
      summary="Orders by status (default: confirmed, to ship), newest first")
-async def warehouse_orders(status: Status = "confirmed", limit: Limit = 20, cursor: Cursor = None) -> OrderPage:
+async def warehouse_orders(status: Status = "confirmed", limit: Limit = 20,
+                           cursor: Cursor = None) -> OrderPage:
     return await orders.staff_orders(status, limit, cursor)
 
 
 @get("/warehouse/returns", tags=["warehouse"], guards=[resale_staff_only],
      summary="Returns by status (default: requested, on their way), oldest first")
-async def warehouse_returns(status: Status = "requested", limit: Limit = 20, cursor: Cursor = None) -> ReturnPage:
+async def warehouse_returns(status: Status = "requested", limit: Limit = 20,
+                            cursor: Cursor = None) -> ReturnPage:
     return await orders.list_returns(status, limit, cursor)
 
 
@@ -153,7 +161,8 @@ async def warehouse_return(return_id: FromPath[str]) -> ReturnOut:
 
 
 @post("/warehouse/returns/{return_id:str}/receive", tags=["warehouse"], guards=[resale_staff_only],
-      status_code=200, summary="Receive a return: each piece checked against its passport, the card part refunded")
+      status_code=200,
+      summary="Receive a return: each piece checked against its passport, the card part refunded")
 async def receive_return(request: Request, principal: NamedDependency[Principal], return_id: FromPath[str],
                          data: JSONBody[ReturnReception], idempotency_key: IdempotencyKey = None
                          ) -> Response[ReturnOut]:
@@ -161,6 +170,6 @@ async def receive_return(request: Request, principal: NamedDependency[Principal]
                             partial(orders.receive_return, principal, return_id, data))
 
 
-handlers = [start_checkout, current_checkout, abandon_checkout, price_basket, place_order, list_orders, get_order,
-            cancel_order, ship_order, mark_delivered, request_return, return_label, warehouse_orders,
-            warehouse_returns, warehouse_return, receive_return]
+handlers = [start_checkout, current_checkout, abandon_checkout, price_basket, place_order, list_orders,
+            get_order, cancel_order, ship_order, mark_delivered, request_return, return_label,
+            warehouse_orders, warehouse_returns, warehouse_return, receive_return]

@@ -23,8 +23,8 @@ DEFAULT_GRID_PATH = Path(__file__).with_name("resale_grid.toml")
 
 # --- a piece's life in the shop -------------------------------------------------------------------------------
 
-# stock: in the warehouse, being refurbished (not shown); live: for sale; reserved: in a buyer's checkout (lapses);
-# sold: in an order. A received return puts the piece back in stock.
+# stock: in the warehouse, being refurbished (not shown); live: for sale; reserved: in a buyer's checkout
+# (lapses); sold: in an order. A received return puts the piece back in stock.
 STOCK, LIVE, RESERVED, SOLD = "stock", "live", "reserved", "sold"
 LISTING_STATUSES: tuple[str, ...] = (STOCK, LIVE, RESERVED, SOLD)
 # What a buyer may look at (a stock piece is not in the shop, even by its address).
@@ -61,9 +61,9 @@ def missing_steps(done: dict[str, bool]) -> list[str]:
 
 def is_available(status: str, reserved_by: str | None, reserved_until: dt.datetime | None, for_order: bool,
                  buyer: str | None, now: dt.datetime) -> bool:
-    """Whether `buyer` may take a piece now: it is live, or in their own checkout, or its reservation has lapsed
-    (the job that puts lapsed pieces back on sale may not have run yet). A piece reserved for an order being
-    paid is nobody's to take, not even its buyer's (that order is still going through)."""
+    """Whether `buyer` may take a piece now: it is live, or in their own checkout, or its reservation has
+    lapsed (the job that puts lapsed pieces back on sale may not have run yet). A piece reserved for an order
+    being paid is nobody's to take, not even its buyer's (that order is still going through)."""
     if status == LIVE:
         return True
     if status != RESERVED:
@@ -99,14 +99,15 @@ class ResaleGrid(msgspec.Struct, frozen=True, kw_only=True):
         return self.age_factors[seasons_old - 1] if seasons_old <= len(self.age_factors) else self.age_floor
 
     def price(self, retail_price: int, category: str, condition: str, season: str, today: dt.date) -> int:
-        """The grid price in cents: retail x rates, rounded to the grid's step (half up), at least the minimum,
-        never above the retail price."""
+        """The grid price in cents: retail x rates, rounded to the grid's step (half up), at least the
+        minimum, never above the retail price."""
         if category not in self.category_rate:
             raise ValueError(f"the resale grid has no rate for category {category!r}")
         if condition not in self.condition_factor:
             raise ValueError(f"pieces in condition {condition!r} are not sold")
         seasons_old = Season(season).seasons_before(Season(current_season(today)))
-        factor = self.category_rate[category] * self.condition_factor[condition] * self.age_factor(seasons_old)
+        factor = (self.category_rate[category] * self.condition_factor[condition]
+                  * self.age_factor(seasons_old))
         steps = (Decimal(retail_price) * factor / self.rounding).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return min(max(int(steps) * self.rounding, self.minimum_price), retail_price)
 
@@ -140,7 +141,8 @@ def parse_grid(text: str) -> ResaleGrid:
             raise ValueError(f"resale grid: 'condition_factor.{worse}' is above 'condition_factor.{better}'")
     age_factors, floor = _age_factors(_table(document, "age_factor"))
     return ResaleGrid(version=version.strip(), effective_from=effective_from, minimum_price=minimum * unit,
-                      rounding=rounding * unit, category_rate=category_rate, condition_factor=condition_factor,
+                      rounding=rounding * unit, category_rate=category_rate,
+                      condition_factor=condition_factor,
                       age_factors=age_factors, age_floor=floor)
 
 
@@ -185,7 +187,8 @@ def _age_factors(table: dict[str, Any]) -> tuple[tuple[Decimal, ...], Decimal]:
     floor = _fraction(_required(table, AGE_FLOOR_KEY, "age_factor."), f"age_factor.{AGE_FLOOR_KEY}")
     ages = [key for key in table if key != AGE_FLOOR_KEY]
     if any(not key.isdigit() or int(key) < 1 for key in ages):
-        raise ValueError(f"resale grid: 'age_factor' keys are numbers of seasons (1, 2, ...) or '{AGE_FLOOR_KEY}'")
+        raise ValueError("resale grid: 'age_factor' keys are numbers of seasons (1, 2, ...) or "
+                         f"'{AGE_FLOOR_KEY}'")
     factors = tuple(_fraction(_required(table, str(age), "age_factor."), f"age_factor.{age}")
                     for age in range(1, len(ages) + 1))
     for younger, older in zip((*factors, floor), (*factors, floor)[1:]):
@@ -218,13 +221,14 @@ def search_words(q: str | None) -> list[str]:
 
 # --- orders and returns ---------------------------------------------------------------------------------------
 
-# pending: pieces reserved, payment being authorised; confirmed: paid (authorised), cancellable for 30 minutes;
-# failed: the payment did not go through (nothing is held any more).
+# pending: pieces reserved, payment being authorised; confirmed: paid (authorised), cancellable for 30
+# minutes; failed: the payment did not go through (nothing is held any more).
 PENDING, CONFIRMED, FAILED, CANCELLED, SHIPPED, DELIVERED = (
     "pending", "confirmed", "failed", "cancelled", "shipped", "delivered")
 ORDER_STATUSES: tuple[str, ...] = (PENDING, CONFIRMED, FAILED, CANCELLED, SHIPPED, DELIVERED)
 
-# A return: requested (label issued), then received at the warehouse and checked against each piece's passport.
+# A return: requested (label issued), then received at the warehouse and checked against each piece's
+# passport.
 REQUESTED, RECEIVED = "requested", "received"
 # 001_d00102674b0828d8.txt: the product must come back "within twenty (20) days following communication of the
 # withdrawal decision": the last day to drop off a return parcel.

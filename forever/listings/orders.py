@@ -4,15 +4,15 @@ shipping and delivering it, returning pieces within 14 days of delivery on a pre
 return at the warehouse (refund of the card part; the voucher part is never re-credited automatically).
 
 A piece is unique, so every change of a piece's status happens with its row locked: on SQLite the one writer
-(BEGIN IMMEDIATE and the process's writer lock), on PostgreSQL `SELECT ... FOR UPDATE` in id order. Writers that
-hold an order and its pieces take the order first, then the pieces, then (through forever.vouchers) the ledger.
+(BEGIN IMMEDIATE and the process's writer lock), on PostgreSQL `SELECT ... FOR UPDATE` in id order. Writers
+that hold an order and its pieces take the order first, then the pieces, then (through forever.vouchers) the
+ledger.
 
 Placing an order is three steps, so that no database lock is held while a card is authorised: (1) the pieces
 are reserved for the order (15 minutes) and the order is `pending`; (2) the vouchers are held and the card
 authorised, each recorded on the order as soon as it is done; (3) the order is confirmed and its pieces sold.
-A failure in (2) gives everything back; a process dying in (2) leaves a pending order whose reservation lapses,
-and the `release_lapsed_reservations` job gives back what it recorded.
-"""
+A failure in (2) gives everything back; a process dying in (2) leaves a pending order whose reservation
+lapses, and the `release_lapsed_reservations` job gives back what it recorded."""
 
 from __future__ import annotations
 
@@ -106,7 +106,8 @@ def _listing_keys(listing_ids: Sequence[str]) -> list[uuid.UUID]:
 
 
 async def _lock_listings(keys: Sequence[uuid.UUID]) -> list[dict]:
-    """The pieces, locked for the rest of the transaction in id order; 422 `unknown_listing` if one is missing."""
+    """The pieces, locked for the rest of the transaction in id order; 422 `unknown_listing` if one is
+    missing."""
     placeholders = ", ".join(["{}"] * len(keys))
     if not db.is_sqlite():  # SQLite's writer lock already serialises the transaction
         await db.fetch(f"SELECT id FROM listing WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE", *keys)
@@ -150,7 +151,8 @@ def _unavailable(rows: Sequence[dict]) -> Conflict:
 
 def _check_address(shipping: Shipping) -> None:
     """PO boxes are refused (002_); 422 `po_box`."""
-    problems = rules.delivery_address_problems(msgspec.structs.asdict(shipping.address), country=shipping.country)
+    problems = rules.delivery_address_problems(msgspec.structs.asdict(shipping.address),
+                                               country=shipping.country)
     if rules.PO_BOX in problems:
         raise InvalidInput("We do not deliver to PO boxes: give a street address.", code="po_box",
                            errors=[{"field": "shipping.address", "message": "a PO box"}])
@@ -164,8 +166,8 @@ def _check_address(shipping: Shipping) -> None:
 
 async def _release_checkout(buyer: uuid.UUID, keep: Sequence[uuid.UUID] = ()) -> int:
     """Put the buyer's checkout pieces (reserved, in no order) back on sale, but those in `keep`."""
-    rows = await db.fetch("SELECT id FROM listing WHERE status = {} AND reserved_by = {} AND reserved_order IS NULL",
-                          model.RESERVED, buyer)
+    rows = await db.fetch("SELECT id FROM listing WHERE status = {} AND reserved_by = {} "
+                          "AND reserved_order IS NULL", model.RESERVED, buyer)
     gone = sorted(_uuid(row["id"]) for row in rows if _uuid(row["id"]) not in set(keep))
     if gone:
         await _lock_listings(gone)
@@ -222,8 +224,8 @@ async def abandon_checkout(buyer: Principal) -> int:
 
 
 async def price_basket(buyer: Principal, data: BasketCreate) -> BasketPrice:
-    """What an order of these pieces would cost before vouchers (pieces, delivery by the shared rules), and which
-    pieces cannot be bought now."""
+    """What an order of these pieces would cost before vouchers (pieces, delivery by the shared rules), and
+    which pieces cannot be bought now."""
     buyer_key = _buyer(buyer)
     keys = _listing_keys(data.listing_ids)
     placeholders = ", ".join(["{}"] * len(keys))
@@ -236,7 +238,8 @@ async def price_basket(buyer: Principal, data: BasketCreate) -> BasketPrice:
     subtotal = _eur(sum(row["price"] for row in rows))
     fee = rules.delivery_fee(data.shipping.country, data.shipping.method, subtotal)
     return BasketPrice(subtotal=subtotal, delivery_fee=fee.fee, free_threshold=fee.free_threshold,
-                       total=subtotal + fee.fee, available=not unavailable, unavailable_ids=sorted(unavailable))
+                       total=subtotal + fee.fee, available=not unavailable,
+                       unavailable_ids=sorted(unavailable))
 
 
 # --- placing an order -----------------------------------------------------------------------------------------
@@ -246,7 +249,8 @@ def _order_ref(order_key: uuid.UUID) -> str:
     return f"resale-order:{order_key}"
 
 
-async def place_order(buyer: Principal, data: OrderCreate, address: str, *, claim: Claim | None = None) -> Order:
+async def place_order(buyer: Principal, data: OrderCreate, address: str, *,
+                      claim: Claim | None = None) -> Order:
     """Buy pieces: 409 `listing_unavailable` when one is reserved by another buyer or sold; PO boxes refused;
     delivery fee from the shared rules; the vouchers given pay first (soonest-expiring first, only what the
     order needs, through holds), the card the rest. Cancellable for 30 minutes."""
@@ -260,7 +264,8 @@ async def place_order(buyer: Principal, data: OrderCreate, address: str, *, clai
         card_part = total - paid_by_vouchers
         if card_part > 0:
             if data.card is None:
-                raise InvalidInput(f"{_eur(card_part).format()} is left to pay: give a card.", code="card_required",
+                raise InvalidInput(f"{_eur(card_part).format()} is left to pay: give a card.",
+                                   code="card_required",
                                    errors=[{"field": "card", "message": "required"}])
             await _authorise_card(order_key, data, card_part)
         return await _confirm(order_key, keys, claim)
@@ -301,11 +306,12 @@ async def _reserve_for_order(order_key: uuid.UUID, buyer_key: uuid.UUID, keys: l
 
 
 async def _still_pending(order_key: uuid.UUID) -> dict:
-    """Inside a transaction: the order, locked, while it is still being placed; else 409 `checkout_expired` (the
-    lapsed-reservation job gave it up)."""
+    """Inside a transaction: the order, locked, while it is still being placed; else 409 `checkout_expired`
+    (the lapsed-reservation job gave it up)."""
     order = await _lock_order(order_key)
     if order["status"] != model.PENDING:
-        raise Conflict("This checkout took too long and lapsed: place the order again.", code="checkout_expired")
+        raise Conflict("This checkout took too long and lapsed: place the order again.",
+                       code="checkout_expired")
     return order
 
 
@@ -324,7 +330,8 @@ async def _hold_vouchers(order_key: uuid.UUID, buyer: Principal, codes: Sequence
     async with db.write_transaction():
         await _still_pending_or_void(order_key, [hold.hold_id for hold in holds])
         if holds:
-            await OrderHold.insert(*[OrderHold(order=order_key, hold_id=hold.hold_id, amount=hold.amount.amount,
+            await OrderHold.insert(*[OrderHold(order=order_key, hold_id=hold.hold_id,
+                                               amount=hold.amount.amount,
                                                status=OPEN) for hold in holds])
             paid = sum(hold.amount.amount for hold in holds)
             await ShopOrder.update({ShopOrder.vouchers_applied: paid}).where(ShopOrder.id == order_key)
@@ -353,7 +360,8 @@ async def _authorise_card(order_key: uuid.UUID, data: OrderCreate, amount: int) 
             raise
         await ShopOrder.update({ShopOrder.card_amount: amount, ShopOrder.payment_provider: provider.name,
                                 ShopOrder.payment_authorisation: authorisation.reference,
-                                ShopOrder.card_last4: authorisation.card_last4}).where(ShopOrder.id == order_key)
+                                ShopOrder.card_last4: authorisation.card_last4}).where(
+            ShopOrder.id == order_key)
 
 
 async def _confirm(order_key: uuid.UUID, keys: list[uuid.UUID], claim: Claim | None) -> Order:
@@ -362,7 +370,8 @@ async def _confirm(order_key: uuid.UUID, keys: list[uuid.UUID], claim: Claim | N
     async with db.write_transaction():
         await _still_pending(order_key)
         rows = await _lock_listings(keys)
-        lost = [row for row in rows if row["status"] != model.RESERVED or _str(row["reserved_order"]) != str(order_key)]
+        lost = [row for row in rows
+                if row["status"] != model.RESERVED or _str(row["reserved_order"]) != str(order_key)]
         if lost:
             raise _unavailable(lost)
         await ListingRow.update({ListingRow.status: model.SOLD, ListingRow.sold_order: order_key,
@@ -436,7 +445,8 @@ async def _returns_of(order_key: uuid.UUID) -> list[ReturnOut]:
                                                                                        ShopReturn.id)
     if not returns:
         return []
-    lines = await db.fetch(_RETURN_LINES.format(", ".join(["{}"] * len(returns))), *[row["id"] for row in returns])
+    lines = await db.fetch(_RETURN_LINES.format(", ".join(["{}"] * len(returns))),
+                           *[row["id"] for row in returns])
     return [_return_out(row, [line for line in lines if _str(line["shop_return"]) == str(row["id"])])
             for row in returns]
 
@@ -447,11 +457,13 @@ def _return_out(row: dict, lines: Sequence[dict], grades: dict[str, str] | None 
         items=[ReturnLine(listing_id=str(line["listing"]), name=line["name"], price=_eur(line["price"]),
                           condition_matches=line["condition_matches"],
                           passport_grade=(grades or {}).get(str(line["listing"])),
-                          observed_condition=line["observed_condition"], note=line["note"]) for line in lines],
+                          observed_condition=line["observed_condition"],
+                          note=line["note"]) for line in lines],
         requested_at=row["requested_at"], ship_by=row["ship_by"], tracking_number=row["tracking_number"],
         label_url=_label_url(row["order"], row["id"]), received_at=row["received_at"],
         refund_due_by=row["refund_due_by"], card_refund=_eur(row["card_refund"]),
-        voucher_part=_eur(row["voucher_part"]), withheld=_eur(row["withheld"]), refunded_at=row["refunded_at"])
+        voucher_part=_eur(row["voucher_part"]), withheld=_eur(row["withheld"]),
+        refunded_at=row["refunded_at"])
 
 
 async def _load_order(order_key: uuid.UUID) -> Order:
@@ -466,14 +478,17 @@ async def _load_order(order_key: uuid.UUID) -> Order:
                          size=item["size"], condition=item["condition"], price=_eur(item["price"]),
                          returned=str(item["id"]) in returned) for item in items],
         subtotal=_eur(order["subtotal"]), delivery_fee=_eur(order["delivery_fee"]),
-        vouchers_applied=[VoucherApplied(hold_id=hold["hold_id"], amount=_eur(hold["amount"]), status=hold["status"])
+        vouchers_applied=[VoucherApplied(hold_id=hold["hold_id"], amount=_eur(hold["amount"]),
+                                         status=hold["status"])
                           for hold in holds],
         total_due=_eur(order["subtotal"] + order["delivery_fee"] - order["vouchers_applied"]),
         card_last4=order["card_last4"],
         shipping=ShippingOut(country=order["ship_country"], method=order["ship_method"],
                              address=dict(order["ship_address"])),
-        created_at=order["created_at"], confirmed_at=order["confirmed_at"], cancel_until=order["cancel_until"],
-        cancelled_at=order["cancelled_at"], shipped_at=order["shipped_at"], tracking_number=order["tracking_number"],
+        created_at=order["created_at"], confirmed_at=order["confirmed_at"],
+        cancel_until=order["cancel_until"],
+        cancelled_at=order["cancelled_at"], shipped_at=order["shipped_at"],
+        tracking_number=order["tracking_number"],
         delivered_at=order["delivered_at"], return_deadline=_return_deadline(order, items),
         returns=await _returns_of(order_key))
 
@@ -486,7 +501,8 @@ def _reader_filter(reader: Principal) -> uuid.UUID | None:
 
 
 async def get_order(reader: Principal, order_id: str) -> Order:
-    """An order, for its buyer or for staff (the resale warehouse, customer service); anyone else: not found."""
+    """An order, for its buyer or for staff (the resale warehouse, customer service); anyone else: not
+    found."""
     key = _order_key(order_id)
     query = ShopOrder.select(ShopOrder.id).where(ShopOrder.id == key)
     buyer = _reader_filter(reader)
@@ -507,12 +523,13 @@ async def _order_page(where: str, args: list[object], limit: int, cursor: str | 
             raise InvalidInput("That cursor is not one this list gave out.", code="invalid_cursor") from None
         where += " AND (created_at < {} OR (created_at = {} AND id < {}))"
         args = [*args, after, after, after_id]
-    rows = await db.fetch(f"SELECT * FROM shop_order WHERE {where} ORDER BY created_at DESC, id DESC LIMIT {{}}",
-                          *args, limit + 1)
+    rows = await db.fetch(f"SELECT * FROM shop_order WHERE {where} ORDER BY created_at DESC, id DESC "
+                          "LIMIT {}", *args, limit + 1)
     page = rows[:limit]
     counts: dict[str, int] = {}
     if page:
-        for item in await OrderItem.select(OrderItem.order).where(OrderItem.order.is_in([row["id"] for row in page])):
+        keys = [row["id"] for row in page]
+        for item in await OrderItem.select(OrderItem.order).where(OrderItem.order.is_in(keys)):
             counts[str(item["order"])] = counts.get(str(item["order"]), 0) + 1
     items = [OrderSummary(id=str(row["id"]), status=row["status"], created_at=row["created_at"],
                           piece_count=counts.get(str(row["id"]), 0), subtotal=_eur(row["subtotal"]),
@@ -530,11 +547,14 @@ async def list_orders(buyer: Principal, limit: int = 20, cursor: str | None = No
     return await _order_page("buyer = {}", [_buyer(buyer)], limit, cursor)
 
 
-async def staff_orders(status: str | None = model.CONFIRMED, limit: int = 20, cursor: str | None = None) -> OrderPage:
-    """Orders by status, newest first: what the warehouse has to ship (`confirmed`), to watch (`shipped`)..."""
+async def staff_orders(status: str | None = model.CONFIRMED, limit: int = 20,
+                       cursor: str | None = None) -> OrderPage:
+    """Orders by status, newest first: what the warehouse has to ship (`confirmed`), to watch
+    (`shipped`)..."""
     if status not in model.ORDER_STATUSES:
         raise InvalidInput(f"Unknown status {status!r}.", code="invalid_status",
-                           errors=[{"field": "status", "message": f"one of {', '.join(model.ORDER_STATUSES)}"}])
+                           errors=[{"field": "status",
+                                    "message": f"one of {', '.join(model.ORDER_STATUSES)}"}])
     return await _order_page("status = {}", [status], limit, cursor)
 
 
@@ -553,8 +573,8 @@ async def cancel_order(buyer: Principal, order_id: str, *, claim: Claim | None =
             raise Conflict(f"This order is {order['status']}: it can no longer be cancelled.",
                            code="order_not_cancellable")
         if not rules.can_cancel(order["confirmed_at"], now):
-            raise Conflict("Orders can be cancelled within 30 minutes of confirmation; this one can no longer be.",
-                           code="cancellation_window_closed")
+            raise Conflict("Orders can be cancelled within 30 minutes of confirmation; this one can no "
+                           "longer be.", code="cancellation_window_closed")
         await _release_payment(order)
         sold = sorted(_uuid(row["listing"]) for row in await OrderItem.select(OrderItem.listing).where(
             OrderItem.order == key))
@@ -582,15 +602,16 @@ async def ship_order(staff: Principal, order_id: str, *, claim: Claim | None = N
             raise Conflict(f"This order is {order['status']}: only confirmed orders are shipped.",
                            code="order_not_shippable")
         if rules.can_cancel(order["confirmed_at"], now):
-            raise Conflict(f"The buyer may still cancel until {order['cancel_until'].isoformat()}: ship after.",
-                           code="cancellation_window_open")
+            raise Conflict(f"The buyer may still cancel until {order['cancel_until'].isoformat()}: ship "
+                           "after.", code="cancellation_window_open")
         for hold in await OrderHold.select().where(OrderHold.order == key, OrderHold.status == OPEN):
             await vouchers.capture_hold(HOLDER, hold["hold_id"])
             await OrderHold.update({OrderHold.status: CAPTURED}).where(OrderHold.id == hold["id"])
         if order["payment_authorisation"]:
             await payments.current().capture(order["payment_authorisation"], _eur(order["card_amount"]))
         tracking_number = await carriers.current().book(carriers.Shipment(
-            reference=f"resale order {key}", piece_count=await OrderItem.count().where(OrderItem.order == key),
+            reference=f"resale order {key}",
+            piece_count=await OrderItem.count().where(OrderItem.order == key),
             sender_name="AMI For Ever warehouse", sender_country="FR"))
         await ShopOrder.update({ShopOrder.status: model.SHIPPED, ShopOrder.shipped_at: now,
                                 ShopOrder.tracking_number: tracking_number}).where(ShopOrder.id == key)
@@ -601,13 +622,15 @@ async def ship_order(staff: Principal, order_id: str, *, claim: Claim | None = N
 
 
 async def mark_delivered(order_id: str, data: DeliveryCreate, *, claim: Claim | None = None) -> Order:
-    """The carrier (or staff) reports a shipped order delivered; the 14 days to ask for a return start then."""
+    """The carrier (or staff) reports a shipped order delivered; the 14 days to ask for a return start
+    then."""
     key = _order_key(order_id)
     now = clock.now()
     delivered_at = data.delivered_at or now
     if delivered_at.tzinfo is None or delivered_at > now:
         raise InvalidInput("delivered_at must carry its UTC offset and not be in the future.",
-                           code="invalid_delivered_at", errors=[{"field": "delivered_at", "message": "invalid"}])
+                           code="invalid_delivered_at",
+                           errors=[{"field": "delivered_at", "message": "invalid"}])
     async with db.write_transaction():
         order = await _lock_order(key)
         if order["status"] != model.SHIPPED:
@@ -616,7 +639,8 @@ async def mark_delivered(order_id: str, data: DeliveryCreate, *, claim: Claim | 
         if delivered_at < order["shipped_at"]:
             raise InvalidInput("An order is delivered after it is shipped.", code="invalid_delivered_at",
                                errors=[{"field": "delivered_at", "message": "before shipment"}])
-        await ShopOrder.update({ShopOrder.status: model.DELIVERED, ShopOrder.delivered_at: delivered_at}).where(
+        await ShopOrder.update({ShopOrder.status: model.DELIVERED,
+                                ShopOrder.delivered_at: delivered_at}).where(
             ShopOrder.id == key)
         delivered = await _load_order(key)
         await idempotency.record(claim, delivered)
@@ -653,7 +677,8 @@ async def request_return(buyer: Principal, order_id: str, data: ReturnCreate, *,
         if order["status"] != model.DELIVERED:
             raise Conflict(f"This order is {order['status']}: pieces are returned once delivered.",
                            code="order_not_delivered")
-        items = {_uuid(item["listing"]): item for item in await OrderItem.select().where(OrderItem.order == order_key)}
+        items = {_uuid(item["listing"]): item
+                 for item in await OrderItem.select().where(OrderItem.order == order_key)}
         strangers = [key for key in keys if key not in items]
         if strangers:
             raise InvalidInput("Some pieces are not in this order.", code="not_in_order",
@@ -669,9 +694,10 @@ async def request_return(buyer: Principal, order_id: str, data: ReturnCreate, *,
             id=return_key, order=order_key, status=model.REQUESTED, reason=data.reason, requested_at=now,
             ship_by=_paris_day(now) + model.RETURN_SHIP_WITHIN, carrier=carriers.current().name,
             tracking_number=shipment))
-        await ReturnItem.insert(*[ReturnItem(shop_return=return_key, order_item=item["id"], price=item["price"])
+        await ReturnItem.insert(*[ReturnItem(shop_return=return_key, order_item=item["id"],
+                                             price=item["price"])
                                   for item in chosen])
-        answer = (await _returns_of(order_key))[-1]
+        answer = next(row for row in await _returns_of(order_key) if row.id == str(return_key))
         await idempotency.record(claim, answer)
     await _mail_return_label(account, answer)
     log.info("order %s: return %s of %d pieces, parcel %s", order_key, return_key, len(chosen), shipment)
@@ -682,14 +708,16 @@ def _check_returnable(order: dict, items: Sequence[dict]) -> None:
     today = clock.today()
     delivered_on = _paris_day(order["delivered_at"])
     for item in items:
-        decision = rules.return_eligibility(rules.ONLINE, item["category"], delivered_on=delivered_on, today=today)
+        decision = rules.return_eligibility(rules.ONLINE, item["category"], delivered_on=delivered_on,
+                                            today=today)
         if decision.eligible:
             continue
         if rules.RETURN_WINDOW_CLOSED in decision.reasons:
             raise Conflict(f"Returns are asked for within 14 days of delivery: the last day was "
                            f"{decision.deadline:%d/%m/%Y}.", code="return_window_closed")
         raise Conflict(f"{item['name']} cannot be returned ({', '.join(decision.reasons)}).",
-                       code="not_returnable", errors=[{"field": "listing_ids", "message": str(item["listing"])}])
+                       code="not_returnable",
+                       errors=[{"field": "listing_ids", "message": str(item["listing"])}])
 
 
 def _label(account, row: ReturnOut) -> documents.Label:
@@ -703,13 +731,14 @@ def _label(account, row: ReturnOut) -> documents.Label:
 async def _mail_return_label(account, row: ReturnOut) -> None:
     """E-mail the label; a mail that cannot go out does not undo the return (the label is on the order)."""
     try:
-        await notify.send(account.email, f"Your AMI For Ever return {return_reference(uuid.UUID(row.id))}: label",
-                          f"Hello {account.first_name},\n\nYour return is registered. Print the prepaid label "
-                          f"(attached), stick it on the parcel and drop it off by {row.ship_by:%d/%m/%Y}: tracking "
-                          f"number {row.tracking_number}.\n\nThe pieces must be in their original condition, labels "
-                          "attached. We refund what your card paid within 14 days of receiving them; what vouchers "
-                          "paid is not re-credited automatically: our customer service can re-credit it on request."
-                          "\n\nAMI For Ever",
+        await notify.send(account.email,
+                          f"Your AMI For Ever return {return_reference(uuid.UUID(row.id))}: label",
+                          f"Hello {account.first_name},\n\nYour return is registered. Print the "
+                          "prepaid label (attached), stick it on the parcel and drop it off by "
+                          f"{row.ship_by:%d/%m/%Y}: tracking number {row.tracking_number}.\n\nThe pieces "
+                          "must be in their original condition, labels attached. We refund what your card "
+                          "paid within 14 days of receiving them; what vouchers paid is not re-credited "
+                          "automatically: our customer service can re-credit it on request.\n\nAMI For Ever",
                           (notify.Attachment(f"return-label-{row.tracking_number}.pdf",
                                              documents.label_pdf(_label(account, row)), "application/pdf"),))
     except Exception:
@@ -728,10 +757,11 @@ async def return_label(reader: Principal, order_id: str, return_id: str) -> byte
 
 async def receive_return(staff: Principal, return_id: str, data: ReturnReception, *,
                          claim: Claim | None = None) -> ReturnOut:
-    """The warehouse receives a return and checks each piece against its passport: pieces as graded are refunded
-    on the card (what the card paid first) within the rules' refund deadline; the voucher part is not re-credited
-    (customer service may do it by hand); a piece not as graded is withheld for customer service. Every piece
-    goes back to stock, to be refurbished again (a piece found worse keeps the grade it was found in)."""
+    """The warehouse receives a return and checks each piece against its passport: pieces as graded are
+    refunded on the card (what the card paid first) within the rules' refund deadline; the voucher part is not
+    re-credited (customer service may do it by hand); a piece not as graded is withheld for customer service.
+    Every piece goes back to stock, to be refurbished again (a piece found worse keeps the grade it was found
+    in)."""
     return_key = _return_key(return_id)
     now = clock.now()
     found = await ShopReturn.select(ShopReturn.order).where(ShopReturn.id == return_key).first()
@@ -743,10 +773,11 @@ async def receive_return(staff: Principal, return_id: str, data: ReturnReception
         if shop_return["status"] != model.REQUESTED:
             raise Conflict("This return was already received.", code="already_received")
         lines = await db.fetch("SELECT r.id, r.price, i.listing, i.name FROM return_item r "
-                               "JOIN order_item i ON i.id = r.order_item WHERE r.shop_return = {} ORDER BY i.id",
-                               return_key)
+                               "JOIN order_item i ON i.id = r.order_item WHERE r.shop_return = {} "
+                               "ORDER BY i.id", return_key)
         checks = _checks_for(lines, data)
-        pieces = {_uuid(row["id"]): row for row in await _lock_listings(sorted(_uuid(l["listing"]) for l in lines))}
+        locked = await _lock_listings(sorted(_uuid(line["listing"]) for line in lines))
+        pieces = {_uuid(row["id"]): row for row in locked}
         grades = {}
         for line in lines:
             listing = _uuid(line["listing"])
@@ -768,17 +799,20 @@ async def receive_return(staff: Principal, return_id: str, data: ReturnReception
         await ShopReturn.update({
             ShopReturn.status: model.RECEIVED, ShopReturn.received_at: now,
             ShopReturn.received_by: uuid.UUID(staff.account_id),
-            ShopReturn.refund_due_by: rules.refund_deadline(_paris_day(now)), ShopReturn.card_refund: split.card,
-            ShopReturn.voucher_part: split.vouchers, ShopReturn.withheld: sum(line["price"] for line in lines) - refundable,
+            ShopReturn.refund_due_by: rules.refund_deadline(_paris_day(now)),
+            ShopReturn.card_refund: split.card,
+            ShopReturn.voucher_part: split.vouchers,
+            ShopReturn.withheld: sum(line["price"] for line in lines) - refundable,
             ShopReturn.refund_reference: reference, ShopReturn.refunded_at: now if split.card else None,
         }).where(ShopReturn.id == return_key)
         row = await ShopReturn.select().where(ShopReturn.id == return_key).first()
-        answer = _return_out(row, [{**line, **{"condition_matches": checks[str(line["listing"])].condition_matches,
-                                               "observed_condition": checks[str(line["listing"])].observed_condition,
-                                               "note": checks[str(line["listing"])].note}} for line in lines], grades)
+        found = [{**line, "condition_matches": check.condition_matches,
+                  "observed_condition": check.observed_condition, "note": check.note}
+                 for line in lines for check in (checks[str(line["listing"])],)]
+        answer = _return_out(row, found, grades)
         await idempotency.record(claim, answer)
-    log.info("return %s received: %d cents to the card, %d paid by vouchers, %d withheld", return_key, split.card,
-             split.vouchers, answer.withheld.amount)
+    log.info("return %s received: %d cents to the card, %d paid by vouchers, %d withheld", return_key,
+             split.card, split.vouchers, answer.withheld.amount)
     return answer
 
 
@@ -787,7 +821,8 @@ def _checks_for(lines: Sequence[dict], data: ReturnReception) -> dict:
     checks = {check.listing_id: check for check in data.items}
     expected = {str(line["listing"]) for line in lines}
     if len(checks) != len(data.items) or set(checks) != expected:
-        raise InvalidInput("Check each piece of the return once, and only those.", code="return_items_mismatch",
+        raise InvalidInput("Check each piece of the return once, and only those.",
+                           code="return_items_mismatch",
                            errors=[{"field": "items", "message": f"expected {', '.join(sorted(expected))}"}])
     for check in data.items:
         if not check.condition_matches and check.observed_condition is None:
@@ -798,14 +833,15 @@ def _checks_for(lines: Sequence[dict], data: ReturnReception) -> dict:
 
 
 async def _back_to_stock(staff: Principal, piece: dict, observed: str | None, return_key: uuid.UUID) -> None:
-    """A returned piece goes back to stock to be refurbished again; found in a worse condition, it is listed in
-    that condition, at the grid's price for it unless staff had set their own."""
+    """A returned piece goes back to stock to be refurbished again; found in a worse condition, it is listed
+    in that condition, at the grid's price for it unless staff had set their own."""
     values: dict = {ListingRow.status: model.STOCK, ListingRow.sold_order: None, ListingRow.shelf_seq: None,
                     ListingRow.published_at: None, ListingRow.cleaned_at: None, ListingRow.pressed_at: None,
                     ListingRow.retagged_at: None, ListingRow.photographed_at: None}
     if observed is not None and observed != piece["condition"]:
         grid = current_grid()
-        grid_price = grid.price(piece["retail_price"], piece["category"], observed, piece["season"], clock.today())
+        grid_price = grid.price(piece["retail_price"], piece["category"], observed, piece["season"],
+                                clock.today())
         values.update({ListingRow.condition: observed, ListingRow.grid_price: grid_price,
                        ListingRow.grid_version: grid.version})
         if not piece["price_overridden"]:

@@ -1,7 +1,7 @@
 """Card payments behind one small interface, and the local test provider the shop runs with.
 
-The card part of an order (what vouchers do not cover) is authorised when the order is placed, captured when it
-ships, released when it is cancelled, and refunded (in part) when a return is received. A contract acquirer
+The card part of an order (what vouchers do not cover) is authorised when the order is placed, captured when
+it ships, released when it is cancelled, and refunded (in part) when a return is received. A contract acquirer
 would implement the same `PaymentProvider` over its API; the local test provider needs no outside service, so
 development, the demo and the tests run the whole trip, and it keeps a real book of what it did (the
 `payment_record` table) that the tests and `forever` itself can check.
@@ -106,7 +106,8 @@ class LocalTestProvider:
         if book[RELEASE]:
             raise Conflict("This card authorisation was released.", code="authorisation_released")
         if book[CAPTURE] + amount.amount > book[AUTHORISATION]:
-            raise Conflict("The capture is above what the card authorised.", code="capture_exceeds_authorisation")
+            raise Conflict("The capture is above what the card authorised.",
+                           code="capture_exceeds_authorisation")
         await self._record(reference, CAPTURE, amount)
 
     async def release(self, reference: str) -> None:
@@ -124,7 +125,8 @@ class LocalTestProvider:
 
     async def _book(self, reference: str) -> dict:
         """What an authorisation became: the sum of each kind of operation on it."""
-        rows = await db.fetch("SELECT kind, amount, currency FROM payment_record WHERE reference = {}", reference)
+        rows = await db.fetch("SELECT kind, amount, currency FROM payment_record WHERE reference = {}",
+                              reference)
         if not any(row["kind"] == AUTHORISATION for row in rows):
             raise Conflict(f"No card authorisation {reference}.", code="authorisation_not_found")
         book = {kind: 0 for kind in (AUTHORISATION, CAPTURE, RELEASE, REFUND)}
@@ -133,10 +135,12 @@ class LocalTestProvider:
         book["currency"] = rows[0]["currency"]
         return book
 
-    async def _record(self, reference: str, kind: str, amount: Money, last4: str = "", order_ref: str = "") -> str:
+    async def _record(self, reference: str, kind: str, amount: Money, last4: str = "",
+                      order_ref: str = "") -> str:
         async with db.write_transaction():
             rows = await PaymentRecord.insert(PaymentRecord(
-                reference=reference, kind=kind, amount=amount.amount, currency=amount.currency, card_last4=last4,
+                reference=reference, kind=kind, amount=amount.amount, currency=amount.currency,
+                card_last4=last4,
                 order_ref=order_ref[:255], created_at=clock.now())).returning(PaymentRecord.id)
         return f"{kind}_{rows[0]['id']}"
 

@@ -214,7 +214,8 @@ class StepUpdate(Input):
 
 
 class ListingUpdate(Input):
-    """Staff's changes to a listing: a price of their own (`reset_price` goes back to the grid's), the size."""
+    """Staff's changes to a listing: a price of their own (`reset_price` goes back to the grid's), the
+    size."""
 
     price: Money | None = None
     reset_price: bool = False
@@ -240,7 +241,8 @@ class Address(Input):
 
 
 class Shipping(Input):
-    country: Annotated[str, msgspec.Meta(min_length=2, max_length=2, description="ISO 3166 alpha-2, GB for the UK")]
+    country: Annotated[str, msgspec.Meta(min_length=2, max_length=2,
+                                         description="ISO 3166 alpha-2, GB for the UK")]
     method: Literal["standard", "express"]
     address: Address
 

@@ -80,7 +80,9 @@ def current_grid(path: Path = model.DEFAULT_GRID_PATH) -> model.ResaleGrid:
 
 
 def actor_of(principal: Principal) -> str:
-    return f"apikey:{principal.api_key_id}" if principal.kind == "system" else f"account:{principal.account_id}"
+    if principal.kind == "system":
+        return f"apikey:{principal.api_key_id}"
+    return f"account:{principal.account_id}"
 
 
 def _eur(cents: int) -> Money:
@@ -108,10 +110,9 @@ async def record_event(listing_id: uuid.UUID, kind: str, actor: str, detail: str
 
 
 async def enter_stock(tradein_item_id: str) -> None:
-    """Put a credited piece in stock, its listing filled in from the catalog and its grading: the seller writes
-    nothing. Idempotent: a piece already in stock is left as it is. Grading calls it once a piece is credited;
-    the `stock_credited_pieces` job catches any piece it missed.
-    """
+    """Put a credited piece in stock, its listing filled in from the catalog and its grading: the seller
+    writes nothing. Idempotent: a piece already in stock is left as it is. Grading calls it once a piece is
+    credited; the `stock_credited_pieces` job catches any piece it missed."""
     if await ListingRow.exists().where(ListingRow.tradein_item == tradein_item_id):
         return
     piece = await tradein.credited_piece(tradein_item_id)
@@ -122,13 +123,15 @@ async def enter_stock(tradein_item_id: str) -> None:
     if product is None:
         raise Conflict(f"Product {piece.product_ref} is not in the catalog.", code="unknown_product")
     grid = current_grid()
-    grid_price = grid.price(product.retail_price, product.category, piece.grade, product.season, clock.today())
+    grid_price = grid.price(product.retail_price, product.category, piece.grade, product.season,
+                            clock.today())
     size = piece.size or (product.sizes[0] if len(product.sizes) == 1 else None)
     listing_id = uuid.uuid4()
     async with db.write_transaction():
         inserted = await ListingRow.insert(ListingRow(
             id=listing_id, tradein_item=tradein_item_id, seller=uuid.UUID(piece.seller_id),
-            product_ref=product.ref, name=product.name, name_key=fold(product.name), category=product.category,
+            product_ref=product.ref, name=product.name, name_key=fold(product.name),
+            category=product.category,
             season=product.season, colour=product.color, materials=list(product.materials), size=size,
             condition=piece.grade, retail_price=product.retail_price, grid_price=grid_price,
             grid_version=grid.version, price=grid_price, currency=model.CURRENCY, status=model.STOCK,
@@ -221,7 +224,8 @@ async def get_stock_piece(listing_id: str) -> StockPiece:
         id=str(row["id"]), tradein_item_id=row["tradein_item"], status=row["status"],
         product_ref=row["product_ref"], name=row["name"], category=row["category"], season=row["season"],
         size=row["size"], size_choices=list(choices), colour=row["colour"], materials=list(row["materials"]),
-        condition=row["condition"], retail_price=_eur(row["retail_price"]), grid_price=_eur(row["grid_price"]),
+        condition=row["condition"], retail_price=_eur(row["retail_price"]),
+        grid_price=_eur(row["grid_price"]),
         grid_version=row["grid_version"], price=_eur(row["price"]), price_overridden=row["price_overridden"],
         steps={step: row[f"{step}_at"] for step in model.STEPS}, photos=[_photo_out(p) for p in photos],
         missing=_missing(row, len(photos), choices) if row["status"] == model.STOCK else [],
@@ -231,7 +235,8 @@ async def get_stock_piece(listing_id: str) -> StockPiece:
                 for e in events])
 
 
-async def list_stock(status: str | None = model.STOCK, limit: int = 20, cursor: str | None = None) -> StockPage:
+async def list_stock(status: str | None = model.STOCK, limit: int = 20,
+                     cursor: str | None = None) -> StockPage:
     """Pieces by status (default: in stock, being refurbished), newest arrivals first."""
     check_limit(limit)
     if status is not None and status not in model.LISTING_STATUSES:
@@ -327,7 +332,8 @@ async def add_photo(staff: Principal, listing_id: str, data: bytes) -> StockPiec
             _in_stock(row)
             photos = await _photos(key)
             if len(photos) >= model.MAX_LISTING_PHOTOS:
-                raise Conflict(f"A listing has at most {model.MAX_LISTING_PHOTOS} photos.", code="too_many_photos")
+                raise Conflict(f"A listing has at most {model.MAX_LISTING_PHOTOS} photos.",
+                               code="too_many_photos")
             await ListingPhoto.insert(ListingPhoto(
                 id=photo_id, listing=key, position=max((p["position"] for p in photos), default=-1) + 1,
                 width=width, height=height, byte_size=len(jpeg), uploaded_at=clock.now(),
@@ -372,7 +378,8 @@ async def update_listing(staff: Principal, listing_id: str, data: ListingUpdate)
     async with db.write_transaction():
         row = await _locked_listing(key)
         if row["status"] not in (model.STOCK, model.LIVE):
-            raise Conflict(f"This piece is {row['status']}: its listing cannot change now.", code="not_in_stock")
+            raise Conflict(f"This piece is {row['status']}: its listing cannot change now.",
+                           code="not_in_stock")
         values: dict = {}
         if data.price is not None:
             _check_price(data.price, row["retail_price"])
@@ -381,12 +388,14 @@ async def update_listing(staff: Principal, listing_id: str, data: ListingUpdate)
                                f"{data.price.format()}")
         if data.reset_price:
             values.update({ListingRow.price: row["grid_price"], ListingRow.price_overridden: False})
-            await record_event(key, "repriced", actor_of(staff), f"back to the grid's {_eur(row['grid_price']).format()}")
+            await record_event(key, "repriced", actor_of(staff),
+                               f"back to the grid's {_eur(row['grid_price']).format()}")
         if data.size is not None:
             choices = await _size_choices(row["product_ref"])
             if data.size not in choices:
                 raise InvalidInput(f"{row['product_ref']} comes in {', '.join(choices) or 'one size'}.",
-                                   code="invalid_size", errors=[{"field": "size", "message": "not a size of it"}])
+                                   code="invalid_size",
+                                   errors=[{"field": "size", "message": "not a size of it"}])
             values[ListingRow.size] = data.size
             await record_event(key, "size_set", actor_of(staff), data.size)
         if values:
@@ -400,7 +409,8 @@ def _check_price(price: Money, retail: int) -> None:
                            errors=[{"field": "price.currency", "message": "EUR only"}])
     if not 0 < price.amount <= retail:
         raise InvalidInput(f"A price is above zero and at most the retail price ({_eur(retail).format()}).",
-                           code="invalid_price", errors=[{"field": "price.amount", "message": "out of range"}])
+                           code="invalid_price",
+                           errors=[{"field": "price.amount", "message": "out of range"}])
 
 
 async def publish(staff: Principal, listing_id: str) -> StockPiece:
@@ -413,7 +423,8 @@ async def publish(staff: Principal, listing_id: str) -> StockPiece:
         missing = _missing(row, len(await _photos(key)), await _size_choices(row["product_ref"]))
         if missing:
             raise Conflict(f"This piece is not ready for the shop: {', '.join(missing)} missing.",
-                           code="not_ready", errors=[{"field": item, "message": "missing"} for item in missing])
+                           code="not_ready",
+                           errors=[{"field": item, "message": "missing"} for item in missing])
         serial = await ShelfSerial.insert(ShelfSerial(issued_at=clock.now())).returning(ShelfSerial.id)
         await ListingRow.update({ListingRow.status: model.LIVE, ListingRow.published_at: clock.now(),
                                  ListingRow.shelf_seq: serial[0]["id"]}).where(ListingRow.id == key)
@@ -473,7 +484,8 @@ _LIVE = f"status = '{model.LIVE}'"  # a literal: the partial indexes are only us
 _DIMENSIONS = ("category", "size", "condition", "season")
 
 
-def _filters(query: ListingQuery, *, dimensions: bool = True, price: bool = True) -> tuple[list[str], list[object]]:
+def _filters(query: ListingQuery, *, dimensions: bool = True,
+             price: bool = True) -> tuple[list[str], list[object]]:
     """WHERE clauses and their arguments for the filters of `query`: the name's words always, the dimensions
     (category, size, condition, season) and the price range unless left out (facets count across them)."""
     clauses, args = [_LIVE], []
@@ -547,12 +559,13 @@ async def search_listings(query: ListingQuery) -> ListingPage:
 
 FACETS_CACHE_SECONDS = 20.0
 FACETS_CACHE_ENTRIES = 2048
-# (database, what, filters) -> (when, counts). Counts are for the filter list, not for money: seconds old is fine,
-# and a count over every live piece is the most expensive query the shop makes (bench/listings.py).
+# (database, what, filters) -> (when, counts). Counts are for the filter list, not for money: seconds old is
+# fine, and a count over every live piece is the most expensive query the shop makes (bench/listings.py).
 _facets_cache: dict[tuple, tuple[float, object]] = {}
 
 _BAND_CASE = "CASE " + " ".join(
-    f"WHEN price < {high} THEN {index}" for index, (_, high) in enumerate(model.PRICE_BANDS) if high is not None
+    f"WHEN price < {high} THEN {index}"
+    for index, (_, high) in enumerate(model.PRICE_BANDS) if high is not None
 ) + f" ELSE {len(model.PRICE_BANDS) - 1} END"
 # Grouped in the facet index's own order, the counts stream out of it without a sort (measured: a fifth of the
 # time of the same grouping with the price band in it).
@@ -577,8 +590,8 @@ async def _cached(key: tuple, compute):
 
 async def _cube(query: ListingQuery) -> list[dict]:
     """Live pieces counted by every combination of category, size, condition and season (the name's words and
-    the price range applied): one pass over the facet index (see its migration) serves the four facets of every
-    choice of those four filters, so it is kept (FACETS_CACHE_SECONDS) for all of them."""
+    the price range applied): one pass over the facet index (see its migration) serves the four facets of
+    every choice of those four filters, so it is kept (FACETS_CACHE_SECONDS) for all of them."""
     clauses, args = _filters(query, dimensions=False)
     return await _cached(("cube", query.q, query.min_price, query.max_price),
                          lambda: db.fetch(_CUBE.format(" AND ".join(clauses)), *args))
@@ -647,7 +660,8 @@ async def _passport(row: dict) -> Passport | None:
     return Passport(grade=found.grade, graded_at=found.graded_at, photos=[
         PassportPhoto(id=photo.photo_id, view=photo.view, url=passport_photo_url(row["id"], photo.photo_id),
                       width=photo.width, height=photo.height,
-                      findings=[PassportFinding(kind=f.kind, bbox=list(f.bbox), score=f.score, severity=f.severity)
+                      findings=[PassportFinding(kind=f.kind, bbox=list(f.bbox), score=f.score,
+                                                severity=f.severity)
                                 for f in photo.findings])
         for photo in found.photos])
 
@@ -670,7 +684,8 @@ async def get_listing(listing_id: str) -> Listing:
         id=str(row["id"]), status=row["status"], available=available, name=row["name"],
         product_ref=row["product_ref"], category=row["category"], season=row["season"], size=row["size"],
         colour=row["colour"], materials=list(row["materials"]), condition=condition_info(row["condition"]),
-        price=_eur(row["price"]), retail_price=_eur(row["retail_price"]), photos=[_photo_out(p) for p in photos],
+        price=_eur(row["price"]), retail_price=_eur(row["retail_price"]),
+        photos=[_photo_out(p) for p in photos],
         passport=await _passport(row), published_at=row["published_at"])
 
 

@@ -1,5 +1,5 @@
-"""Stock pieces and their listings, listing photos, the shop's orders, returns, and the local payment provider's
-records.
+"""Stock pieces and their listings, listing photos, the shop's orders, returns, and the local payment
+provider's records.
 
 A listing row carries everything search filters and sorts on (denormalised from the catalog and the grading),
 so a page of results reads one table through one index. The composite indexes that search uses are partial
@@ -14,9 +14,8 @@ class Listing(Table):
     """One credited piece, from the day it enters stock: its refurbishment, its listing, and where it is now.
 
     `tradein_item` and `seller` are plain columns, not foreign keys: another domain's rows are reached through
-    its service only. `shelf_seq` is handed out each time the piece goes live (newest first = highest first) and
-    breaks ties of every sort, so keyset pages stay on small integer indexes.
-    """
+    its service only. `shelf_seq` is handed out each time the piece goes live (newest first = highest first)
+    and breaks ties of every sort, so keyset pages stay on small integer indexes."""
 
     id = UUID(primary_key=True)
     # A piece enters stock once, whoever asks twice.
@@ -73,7 +72,8 @@ class ListingPhoto(Table, tablename="listing_photo"):
 
 
 class ListingEvent(Table, tablename="listing_event"):
-    """What happened to a piece, by whom: entered stock, a step ticked, repriced, published, sold, returned."""
+    """What happened to a piece, by whom: entered stock, a step ticked, repriced, published, sold,
+    returned."""
 
     listing = ForeignKey(references=Listing, index=True)
     kind = Varchar(length=32)
@@ -136,7 +136,8 @@ class OrderHold(Table, tablename="order_hold"):
 
 
 class ShopReturn(Table, tablename="shop_return"):
-    """A return of pieces of a delivered order: its prepaid label, then what the warehouse found and refunded."""
+    """A return of pieces of a delivered order: its prepaid label, then what the warehouse found and
+    refunded."""
 
     id = UUID(primary_key=True)
     order = ForeignKey(references=ShopOrder, index=True)

@@ -1,5 +1,6 @@
-"""Shared set-up of the resale shop's API tests: a catalog, the people around the shop, and pieces taken all the
-way from a seller's trade-in through grading and refurbishment to the shop (no shortcut through the tables)."""
+"""Shared set-up of the resale shop's API tests: a catalog, the people around the shop, and pieces taken all
+the way from a seller's trade-in through grading and refurbishment to the shop (no shortcut through the
+tables)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ async def open_resale_shop(client: httpx.AsyncClient) -> ResaleShop:
     buyer = await sign_up(client, "buyer@example.com", country="DE")
     other = await sign_up(client, "other.buyer@example.com", country="IT")
     await accounts.add_store("saint-honore", "AMI Saint-Honoré", "FR", "boutique")
-    for email_address, role, store in (("grader@example.com", "grader", None), ("admin@example.com", "admin", None),
+    for email_address, role, store in (("grader@example.com", "grader", None), ("admin@example.com", "admin",
+                                                                                None),
                                        ("service@example.com", "customer_service", None),
                                        ("shop@example.com", "store_staff", "saint-honore")):
         await accounts.create_staff(email_address, PASSWORD, role, store)
@@ -166,7 +168,8 @@ def order_body(listing_ids: list[str], *, voucher_codes: list[str] = (), card: d
     return body
 
 
-async def buyer_voucher(client: httpx.AsyncClient, headers: dict[str, str], account_id: str, cents: int) -> dict:
+async def buyer_voucher(client: httpx.AsyncClient, headers: dict[str, str], account_id: str,
+                        cents: int) -> dict:
     """A voucher of `cents` for a buyer (credited first, as a piece of a trade-in of theirs would be)."""
     import uuid
 

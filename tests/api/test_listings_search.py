@@ -1,4 +1,5 @@
-"""The shop's search: filters, name search, sorts, keyset pages, facet counts, and 422 for what it does not know."""
+"""The shop's search: filters, name search, sorts, keyset pages, facet counts, and 422 for what it does not
+know."""
 
 import pytest
 from listing_helpers import live_listings, open_resale_shop
@@ -29,6 +30,10 @@ async def search(client, **params):
     return response.json()
 
 
+def ids(page):
+    return [item["id"] for item in page["items"]]
+
+
 def names(page):
     return [(item["name"], item["size"], item["price"]["amount"]) for item in page["items"]]
 
@@ -45,14 +50,14 @@ async def every_page(client, **params):
 
 
 async def test_sorts_newest_first_and_by_price_both_ways(client, shop):
-    assert [item["id"] for item in (await search(client))["items"]] == shop.ids[::-1]
-    by_price = sorted(range(len(PIECES)), key=lambda i: PIECES[i][1])
-    assert [item["id"] for item in (await search(client, sort="price_asc"))["items"]] == [shop.ids[i] for i in by_price]
-    assert [item["id"] for item in (await search(client, sort="price_desc"))["items"]] == [
-        shop.ids[i] for i in by_price[::-1]]
+    assert ids(await search(client)) == shop.ids[::-1]
+    by_price = [shop.ids[i] for i in sorted(range(len(PIECES)), key=lambda i: PIECES[i][1])]
+    assert ids(await search(client, sort="price_asc")) == by_price
+    assert ids(await search(client, sort="price_desc")) == by_price[::-1]
     first = (await search(client, sort="price_asc", limit=1))["items"][0]
     assert first["price"] == {"amount": 4500, "currency": "EUR"} and first["condition"] == "excellent"
-    assert first["retail_price"]["amount"] == 11000 and first["cover_photo_url"].startswith("/api/v1/listings/")
+    assert first["retail_price"]["amount"] == 11000
+    assert first["cover_photo_url"].startswith("/api/v1/listings/")
 
 
 async def test_keyset_pages_walk_every_piece_once_in_order(client, shop):
@@ -68,11 +73,13 @@ async def test_keyset_pages_walk_every_piece_once_in_order(client, shop):
 async def test_filters_each_and_together(client, shop):
     assert {n for n, _, _ in names(await search(client, category="tshirts"))} == {"Paris Paris T-shirt"}
     assert sorted(price for _, _, price in names(await search(client, size="M"))) == [4500, 9000, 12000]
-    assert sorted(price for _, _, price in names(await search(client, condition="new_with_tags"))) == [5000, 25000]
+    assert sorted(price for _, _, price in names(await search(client, condition="new_with_tags"))) == [5000,
+                                                                                                       25000]
     assert sorted(price for _, _, price in names(await search(client, season="SS25"))) == [4500, 5000, 50000]
     assert sorted(price for _, _, price in names(await search(client, min_price=10000, max_price=25000))) == [
         10000, 12000, 25000]
-    assert names(await search(client, category="sweatshirts", size="M")) == [("Ami de Cœur Sweatshirt", "M", 12000)]
+    assert names(await search(client, category="sweatshirts", size="M")) == [("Ami de Cœur Sweatshirt", "M",
+                                                                              12000)]
     assert names(await search(client, category="sweatshirts", size="M", condition="very_good")) == []
 
 

@@ -130,11 +130,13 @@ async def test_only_resale_staff_see_the_stock(client, shop):
     assert (await client.get("/api/v1/stock")).status_code == 401
     for headers in (shop.buyer, shop.seller, shop.service):
         assert (await client.get("/api/v1/stock", headers=headers)).status_code == 404
-        ticked = await client.post(f"/api/v1/stock/{listing_id}/steps", headers=headers, json={"step": "cleaned"})
+        ticked = await client.post(f"/api/v1/stock/{listing_id}/steps", headers=headers,
+                                   json={"step": "cleaned"})
         assert ticked.status_code == 404
     for headers in (shop.grader, shop.store_staff, shop.admin):
         assert (await client.get("/api/v1/stock", headers=headers)).status_code == 200
     unknown_step = await client.post(f"/api/v1/stock/{listing_id}/steps", headers=shop.admin,
                                      json={"step": "ironed"})
     assert unknown_step.status_code in (400, 422)
-    assert (await client.get("/api/v1/stock/not-an-id", headers=shop.admin)).json()["code"] == "listing_not_found"
+    assert (await client.get("/api/v1/stock/not-an-id",
+                             headers=shop.admin)).json()["code"] == "listing_not_found"

@@ -1,5 +1,5 @@
-"""Buying in the resale shop: vouchers and a card, delivery from the shared rules, one buyer per piece, PO boxes,
-declined cards, cancelling within 30 minutes, shipping (captures), delivery, idempotent retries."""
+"""Buying in the resale shop: vouchers and a card, delivery from the shared rules, one buyer per piece, PO
+boxes, declined cards, cancelling within 30 minutes, shipping (captures), delivery, idempotent retries."""
 
 import datetime as dt
 import re
@@ -50,7 +50,8 @@ async def shown(client, listing_id):
     return listing_id in [item["id"] for item in (await client.get("/api/v1/listings")).json()["items"]]
 
 
-async def test_an_order_is_paid_by_two_vouchers_soonest_expiring_first_and_the_card_for_the_rest(client, shop):
+async def test_an_order_is_paid_by_two_vouchers_soonest_expiring_first_and_the_card_for_the_rest(client,
+                                                                                                 shop):
     first = await buyer_voucher(client, shop.buyer, shop.buyer_id, 5000)
     await travel(client, shop, T0 + dt.timedelta(days=1))  # the second one expires a day later
     second = await buyer_voucher(client, shop.buyer, shop.buyer_id, 10000)
@@ -80,7 +81,8 @@ async def test_an_order_is_paid_by_two_vouchers_soonest_expiring_first_and_the_c
 
 async def test_vouchers_hold_only_what_the_order_needs_and_delivery_is_free_from_300_eur(client, shop):
     voucher = await buyer_voucher(client, shop.buyer, shop.buyer_id, 50000)
-    response = await place(client, shop.buyer, order_body([shop.coat], voucher_codes=[voucher["code"]], card=None))
+    response = await place(client, shop.buyer, order_body([shop.coat], voucher_codes=[voucher["code"]],
+                                                          card=None))
     assert response.status_code == 201, response.text
     order = response.json()
     assert (order["subtotal"], order["delivery_fee"], order["total_due"]) == (eur(41000), eur(0), eur(0))
@@ -101,7 +103,8 @@ async def test_a_piece_is_sold_once_and_pieces_not_on_sale_cannot_be_bought(clie
     assert response.status_code == 409 and response.json()["code"] == "listing_unavailable"
     unknown = await place(client, shop.other_buyer, order_body(["0b8f6b1e-5c43-4c55-9d4f-0f8cbd7e0f11"]))
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_listing"
-    assert (await place(client, shop.other_buyer, order_body(["not-an-id"]))).json()["code"] == "unknown_listing"
+    assert (await place(client, shop.other_buyer,
+                        order_body(["not-an-id"]))).json()["code"] == "unknown_listing"
 
 
 @pytest.mark.parametrize("line1", ["BP 123", "PO Box 77", "Postfach 10 20 30"])
@@ -121,7 +124,8 @@ async def test_bad_delivery_and_payment_change_nothing(client, shop):
                        (order_body([shop.tee], country="ZZ"), "country_not_served"),
                        (order_body([shop.tee], voucher_codes=["AAAA-BBBB-CCCC-DDDD-E"]), "voucher_not_found"),
                        (order_body([shop.tee], voucher_codes=[voucher["code"]], card=None), "card_required"),
-                       (order_body([shop.tee], voucher_codes=[voucher["code"]], card=DECLINED_CARD), "card_declined"),
+                       (order_body([shop.tee], voucher_codes=[voucher["code"]], card=DECLINED_CARD),
+                        "card_declined"),
                        (order_body([shop.tee], card={**DECLINED_CARD, "number": "4242 4242 4242 4241"}),
                         "invalid_card")):
         response = await place(client, shop.buyer, body)
@@ -138,13 +142,16 @@ async def test_bad_delivery_and_payment_change_nothing(client, shop):
 
 async def test_cancelling_within_30_minutes_gives_everything_back_and_not_after(client, shop):
     voucher = await buyer_voucher(client, shop.buyer, shop.buyer_id, 5000)
-    order = (await place(client, shop.buyer, order_body([shop.sweatshirt], voucher_codes=[voucher["code"]]))).json()
+    order = (await place(client, shop.buyer, order_body([shop.sweatshirt],
+                                                        voucher_codes=[voucher["code"]]))).json()
     await travel(client, shop, T0 + dt.timedelta(minutes=30))
-    assert (await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=shop.other_buyer)).status_code == 404
+    assert (await client.post(f"/api/v1/orders/{order['id']}/cancel",
+                              headers=shop.other_buyer)).status_code == 404
     response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=shop.buyer)
     assert response.status_code == 200, response.text
     cancelled = response.json()
-    assert cancelled["status"] == "cancelled" and [v["status"] for v in cancelled["vouchers_applied"]] == ["voided"]
+    assert cancelled["status"] == "cancelled"
+    assert [v["status"] for v in cancelled["vouchers_applied"]] == ["voided"]
     assert (await vouchers_of(client, shop.buyer))[voucher["code"]]["balance"] == eur(5000)
     assert await payment_book() == [("authorisation", 8500), ("release", 8500)]
     assert await shown(client, shop.sweatshirt)
@@ -159,7 +166,8 @@ async def test_cancelling_within_30_minutes_gives_everything_back_and_not_after(
 
 async def test_shipping_captures_the_holds_and_the_card_then_the_carrier_delivers(client, shop):
     voucher = await buyer_voucher(client, shop.buyer, shop.buyer_id, 5000)
-    order = (await place(client, shop.buyer, order_body([shop.sweatshirt], voucher_codes=[voucher["code"]]))).json()
+    order = (await place(client, shop.buyer, order_body([shop.sweatshirt],
+                                                        voucher_codes=[voucher["code"]]))).json()
     early = await client.post(f"/api/v1/orders/{order['id']}/ship", headers=shop.store_staff)
     assert early.status_code == 409 and early.json()["code"] == "cancellation_window_open"
     assert (await client.post(f"/api/v1/orders/{order['id']}/ship", headers=shop.buyer)).status_code == 404

@@ -39,8 +39,10 @@ async def test_a_checkout_sets_pieces_aside_for_its_buyer_only(client, shop):
     assert response.status_code == 201, response.text
     held = response.json()
     assert held["subtotal"] == eur(16500)
-    assert dt.datetime.fromisoformat(held["expires_at"]) == T0.replace(tzinfo=PARIS) + dt.timedelta(minutes=15)
-    assert (await client.get("/api/v1/checkout", headers=shop.buyer)).json()["listing_ids"] == held["listing_ids"]
+    expires_at = dt.datetime.fromisoformat(held["expires_at"])
+    assert expires_at == T0.replace(tzinfo=PARIS) + dt.timedelta(minutes=15)
+    assert (await client.get("/api/v1/checkout",
+                             headers=shop.buyer)).json()["listing_ids"] == held["listing_ids"]
     assert not await shown(client, shop.tee)
     page = (await client.get(f"/api/v1/listings/{shop.tee}")).json()
     assert (page["status"], page["available"]) == ("reserved", False)
@@ -50,7 +52,8 @@ async def test_a_checkout_sets_pieces_aside_for_its_buyer_only(client, shop):
     mine = await client.post("/api/v1/orders", headers=shop.buyer, json=order_body([shop.tee]))
     assert mine.status_code == 201, mine.text
     # The order took the tee; the sweatshirt is still set aside for the buyer.
-    assert (await client.get("/api/v1/checkout", headers=shop.buyer)).json()["listing_ids"] == [shop.sweatshirt]
+    assert (await client.get("/api/v1/checkout",
+                             headers=shop.buyer)).json()["listing_ids"] == [shop.sweatshirt]
 
 
 async def test_a_new_checkout_replaces_the_last_and_an_abandoned_one_is_given_back(client, shop):
@@ -99,7 +102,8 @@ async def test_the_price_before_vouchers_follows_the_shared_delivery_rules(clien
 async def test_an_order_whose_payment_never_finished_is_given_up_by_the_job(client, shop):
     voucher = await buyer_voucher(client, shop.buyer, shop.buyer_id, 5000)
     data = msgspec.convert(order_body([shop.tee], voucher_codes=[voucher["code"]]), OrderCreate)
-    # A process that died after holding the vouchers, before the card: steps 1 and 2a of forever.listings.orders.
+    # A process that died after holding the vouchers, before the card: steps 1 and 2a of
+    # forever.listings.orders.
     order_key = uuid.uuid4()
     total = await orders._reserve_for_order(order_key, uuid.UUID(shop.buyer_id), [uuid.UUID(shop.tee)],
                                             data.shipping)

@@ -13,7 +13,8 @@ from forever.vouchers import ledger
 
 BUYERS = 50
 PIECES = [("SW-SS24", "excellent", "M"), ("SW-SS24", "very_good", "L"), ("COAT-SS16", "very_good", "L"),
-          ("SHIRT-FW24", "excellent", None), ("JKT-FW23", "new_with_tags", "S"), ("BAG-SS25", "excellent", None),
+          ("SHIRT-FW24", "excellent", None), ("JKT-FW23", "new_with_tags", "S"), ("BAG-SS25", "excellent",
+                                                                                  None),
           ("TEE-SS25", "excellent", "M"), ("TEE-SS25", "new_with_tags", "S"), ("TEE-SS25", "very_good", "L"),
           ("JKT-FW23", "excellent", "M")]
 VOUCHER = 2000
@@ -33,7 +34,8 @@ async def race(client):
 
 
 async def books_are_right(client, buyers, confirmed):
-    """Open holds are exactly the confirmed orders' voucher parts; every other voucher is whole; the ledger holds."""
+    """Open holds are exactly the confirmed orders' voucher parts; every other voucher is whole; the ledger
+    holds."""
     holds = await db.fetch("SELECT amount FROM voucher_hold WHERE status = 'open'")
     applied = [v["amount"]["amount"] for order in confirmed for v in order["vouchers_applied"]]
     assert sorted(row["amount"] for row in holds) == sorted(applied)
@@ -52,7 +54,8 @@ async def test_50_buyers_racing_for_10_pieces_make_exactly_10_orders(client, rac
     async def buy(number):
         headers, code = buyers[number]
         response = await client.post("/api/v1/orders", headers=headers,
-                                     json=order_body([shop.pieces[number % len(shop.pieces)]], voucher_codes=[code]))
+                                     json=order_body([shop.pieces[number % len(shop.pieces)]],
+                                                     voucher_codes=[code]))
         return number, response
 
     results = await asyncio.gather(*(buy(number) for number in range(BUYERS)))
@@ -79,7 +82,8 @@ async def test_buyers_racing_for_overlapping_baskets_never_share_a_piece(client,
 
     async def buy(number):
         headers, code = buyers[number]
-        # Pieces taken in opposite orders by neighbours: the locks are taken in id order, so none waits forever.
+        # Pieces taken in opposite orders by neighbours: the locks are taken in id order, so none waits
+        # forever.
         basket = [shop.pieces[number % count], shop.pieces[(number * 7 + 3) % count]][::(-1) ** number]
         response = await client.post("/api/v1/orders", headers=headers,
                                      json=order_body(basket, voucher_codes=[code]))

@@ -123,8 +123,10 @@ async def test_a_received_return_refunds_the_card_part_only_and_the_pieces_go_ba
     assert response.status_code == 200, response.text
     received = response.json()
     assert received["status"] == "received" and received["refund_due_by"] == "2026-12-13"
-    # Delivery is not refunded; of the pieces' 165 EUR, the card gets back all it paid, the vouchers' part stays.
-    assert (received["card_refund"], received["voucher_part"], received["withheld"]) == (eur(3000), eur(13500),
+    # Delivery is not refunded; of the pieces' 165 EUR, the card gets back all it paid, the vouchers' part
+    # stays.
+    assert (received["card_refund"], received["voucher_part"], received["withheld"]) == (eur(3000),
+                                                                                         eur(13500),
                                                                                         eur(0))
     assert {item["passport_grade"] for item in received["items"]} == {"excellent"}
     refunds = await db.fetch("SELECT amount FROM payment_record WHERE kind = 'refund'")
@@ -136,14 +138,16 @@ async def test_a_received_return_refunds_the_card_part_only_and_the_pieces_go_ba
     assert again.status_code == 409 and again.json()["code"] == "already_received"
     for listing_id in (shop.sweatshirt, shop.tee):
         piece = (await client.get(f"/api/v1/stock/{listing_id}", headers=shop.store_staff)).json()
-        assert piece["status"] == "stock" and piece["missing"] == ["cleaned", "pressed", "retagged", "photographed"]
+        assert piece["status"] == "stock" and piece["missing"] == ["cleaned", "pressed", "retagged",
+                                                                   "photographed"]
         assert piece["events"][-1]["kind"] == "returned"
         assert (await client.get(f"/api/v1/listings/{listing_id}")).status_code == 404
     relisted = await refurbish_and_publish(client, shop, shop.tee)
     assert relisted["status"] == "live" and len(relisted["photos"]) == 2
     # Customer service may give the voucher part back by hand.
     recredit = await client.post(f"/api/v1/vouchers/{code}/recredit", headers=shop.service,
-                                 json={"amount": eur(13500), "reason": "return AFR of order " + order["id"][:8]})
+                                 json={"amount": eur(13500),
+                                       "reason": "return AFR of order " + order["id"][:8]})
     assert recredit.status_code == 201, recredit.text
     assert (await ledger.check()).violations == []
 
@@ -164,7 +168,8 @@ async def test_two_returns_of_one_order_refund_the_card_first_never_beyond_what_
 async def test_a_piece_not_as_graded_is_withheld_and_listed_again_in_the_condition_found(client, shop):
     order, _ = await delivered_order(client, shop, [shop.sweatshirt, shop.tee])
     returned = (await ask_return(client, shop, order, [shop.sweatshirt, shop.tee])).json()
-    unsaid = await receive(client, shop, returned, [{"listing_id": shop.sweatshirt, "condition_matches": False},
+    unsaid = await receive(client, shop, returned, [{"listing_id": shop.sweatshirt,
+                                                     "condition_matches": False},
                                                     *matches(shop.tee)])
     assert unsaid.status_code == 422 and unsaid.json()["code"] == "observed_condition_required"
     partial = await receive(client, shop, returned, matches(shop.tee))

@@ -1,10 +1,9 @@
 """Composite and partial indexes of the listing table, which Piccolo's column options cannot declare.
 
-Search filters live pieces by category, size, condition, season and price, sorts them newest first or by price,
-and pages by keyset on (sort key, shelf_seq). Each index below serves one filter with one sort, only over live
-pieces (a query names `status = 'live'` as a literal, so both databases can use the partial indexes). A query
-with two filters uses the more selective one's index and checks the other on the row.
-"""
+Search filters live pieces by category, size, condition, season and price, sorts them newest first or by
+price, and pages by keyset on (sort key, shelf_seq). Each index below serves one filter with one sort, only
+over live pieces (a query names `status = 'live'` as a literal, so both databases can use the partial
+indexes). A query with two filters uses the more selective one's index and checks the other on the row."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
