@@ -26,6 +26,9 @@ from live_server import Server
 pytestmark = pytest.mark.browser
 
 STATION = "/warehouse/grading"
+# An upload's answer waits for its analysis: the server's first one also loads the model, and other tests
+# may share the machine's two cores.
+ANALYSIS_TIMEOUT_MS = 30_000
 
 
 def piece_of(server: Server, item_id: str) -> dict:
@@ -58,6 +61,13 @@ class FilePicker:
         self.page.keyboard.press(key)
 
 
+def analysed(page: Page, view: str, photos: int = 1) -> Locator:
+    """Wait until the view shows this many photos (each analysed, its findings drawn); the latest first."""
+    figures = page.locator(f"#shot-{view} .finding-photo")
+    expect(figures).to_have_count(photos, timeout=ANALYSIS_TIMEOUT_MS)
+    return figures.first
+
+
 def assert_inside(box: Locator, frame: Locator) -> None:
     """A finding's box is drawn over the photo, within it (the SVG scales it with the photo)."""
     drawn, photo = box.bounding_box(), frame.bounding_box()
@@ -83,10 +93,10 @@ def test_a_grader_grades_by_keys_and_goes_on_to_the_next_piece(server: Server, d
     expect(page.locator(".shortcuts")).to_contain_text("refuse")
     # A clean piece: two photos and one key.
     picker.take("f", clean_photo(tmp_path))
-    expect(page.locator("#shot-front .finding-photo")).to_have_count(1)
+    analysed(page, "front")
     expect(page.locator("#upload-status")).to_have_text("Front photo analysed.")
     picker.take("b", clean_photo(tmp_path, "back.jpg", seed=4))
-    expect(page.locator("#shot-back .finding-photo")).to_have_count(1)
+    analysed(page, "back")
     expect(page.locator("#suggestion")).to_have_attribute("data-grade", re.compile("excellent|new_with_tags"))
     expect(page.locator("#suggestion")).to_contain_text("sure")
     expect(page.locator(".finding--defect")).to_have_count(0)
@@ -101,8 +111,7 @@ def test_a_grader_grades_by_keys_and_goes_on_to_the_next_piece(server: Server, d
     # A holed piece: the hole boxed over the photo as a defect, then R and H refuse it for the hole.
     open_station(page, stained["id"])
     picker.take("d", hole_photo(tmp_path))
-    detail = page.locator("#shot-detail .finding-photo")
-    expect(detail).to_have_count(1)
+    detail = analysed(page, "detail")
     hole = detail.locator('.finding--defect[data-kind="hole"]')
     expect(hole).to_have_count(1)
     expect(hole.locator("text")).to_have_text(re.compile(r"^hole \d\.\d\d$"))
@@ -153,6 +162,7 @@ def test_a_blurred_photo_asks_for_a_retake(server: Server, phone: Page, tmp_path
     open_station(page, piece["id"])
     page.get_by_text("Front", exact=False).first.click()
     page.set_input_files("#photo-file", blurred_photo(tmp_path))
+    analysed(page, "front")
     retake = page.locator("#shot-front .retake")
     expect(retake).to_be_visible()
     expect(retake).to_contain_text("Take it again: this photo is blurred")
@@ -162,7 +172,7 @@ def test_a_blurred_photo_asks_for_a_retake(server: Server, phone: Page, tmp_path
     page.screenshot(path="/tmp/forever-grading-retake.png", full_page=True)
 
     page.set_input_files("#photo-file", clean_photo(tmp_path))
-    expect(page.locator("#shot-front .finding-photo")).to_have_count(2)
+    analysed(page, "front", photos=2)
     expect(retake).to_have_count(0)
 
 
@@ -176,7 +186,7 @@ def test_the_station_camera_takes_the_photo(server: Server, camera_desktop: Page
     expect(page.locator("#upload-status")).to_have_text(re.compile("Camera ready"))
     page.wait_for_function("() => document.getElementById('camera-video').videoWidth > 0")
     page.keyboard.press("f")
-    expect(page.locator("#shot-front .finding-photo")).to_have_count(1)
+    analysed(page, "front")
     photo = piece_of(server, first["id"])["photos"][0]
     size = page.evaluate("[document.getElementById('camera-video').videoWidth, "
                          "document.getElementById('camera-video').videoHeight]")
@@ -187,7 +197,7 @@ def test_the_station_camera_takes_the_photo(server: Server, camera_desktop: Page
     expect(page.get_by_role("button", name="Stop the camera")).to_be_visible()
     page.wait_for_function("() => document.getElementById('camera-video').videoWidth > 0")
     page.keyboard.press("l")
-    expect(page.locator("#shot-brand_label .finding-photo")).to_have_count(1)
+    analysed(page, "brand_label")
     page.get_by_role("button", name="Stop the camera").click()
     expect(page.get_by_role("button", name="Use the camera")).to_be_visible()
 
@@ -202,8 +212,8 @@ def test_the_station_works_without_javascript(server: Server, no_script: Page, t
     expect(page.locator(".shortcuts")).to_be_hidden()
     page.get_by_role("radio", name=re.compile("Back$")).check()
     page.get_by_label("Photo (from the camera or a file)").set_input_files(hole_photo(tmp_path))
-    page.get_by_role("button", name="Add the photo").click()
-    expect(page).to_have_url(re.compile(rf"{STATION}/{kept['id']}#shot-back$"))
+    page.get_by_role("button", name="Add the photo").click(timeout=ANALYSIS_TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(rf"{STATION}/{kept['id']}#shot-back$"), timeout=ANALYSIS_TIMEOUT_MS)
     expect(page.locator('#shot-back .finding--defect[data-kind="hole"]')).to_have_count(1)
     # The expert overrules the analysis: graded very good (a counter-offer) with a plain form.
     following = queue_after(server, kept["id"])
