@@ -272,7 +272,9 @@ async def returns(status: Status = None, cursor: Cursor = None) -> Template:
 async def _return_page(return_id: str, *, status: int = 200, problem: str | None = None,
                        posted: dict[str, str] | None = None) -> Template:
     found = await shop_orders.get_return(return_id)
-    pieces = {line.listing_id: await listings.get_listing(line.listing_id) for line in found.items}
+    # The passports to check against, while the pieces are still the buyer's (received, they are back in stock).
+    pieces = ({line.listing_id: await listings.get_listing(line.listing_id) for line in found.items}
+              if found.status == model.REQUESTED else {})
     return render("stock/return.html", status=status, **_nav("returns"), ret=found, pieces=pieces, problem=problem,
                   posted=posted or {}, status_labels=RETURN_STATUS_LABELS, boxes=passport_boxes,
                   view_titles=VIEW_TITLES, finding_words=FINDING_WORDS, new_form_key=form_key)
