@@ -100,9 +100,10 @@ def jpeg(width: int = 96, height: int = 64, shade: int = 120) -> bytes:
 
 
 async def credited_pieces(client: httpx.AsyncClient, shop: ResaleShop,
-                          lines: list[tuple[str, str, str | None]]) -> list[str]:
-    """Take pieces (product ref, condition, size) through a trade-in and grading at their declared condition;
-    returns their listing ids, in the order given (each piece entered stock when it was credited)."""
+                          lines: list[tuple[str, str, str | None]], *, station_photo: bool = False) -> list[str]:
+    """Take pieces (product ref, condition, size) through a trade-in and grading at their declared condition
+    (with a photo taken at the station first, if asked); returns their listing ids, in the order given (each
+    piece entered stock when it was credited)."""
     items = [{"product_ref": ref, "condition": condition, **({"size": size} if size else {})}
              for ref, condition, size in lines]
     quote = await client.post("/api/v1/quotes", headers=shop.seller, json={"items": items})
@@ -116,6 +117,10 @@ async def credited_pieces(client: httpx.AsyncClient, shop: ResaleShop,
     assert received.status_code == 200, received.text
     item_ids = []
     for item in sorted(tradein.json()["items"], key=lambda item: item["line"]):
+        if station_photo:
+            taken = await client.post(f"/api/v1/grading/items/{item['id']}/photos", headers=shop.grader,
+                                      data={"view": "front"}, files={"photo": ("front.jpg", jpeg(), "image/jpeg")})
+            assert taken.status_code == 201, taken.text
         decided = await client.post(f"/api/v1/grading/items/{item['id']}/decision", headers=shop.grader,
                                     json={"grade": item["declared_condition"]})
         assert decided.status_code == 200, decided.text

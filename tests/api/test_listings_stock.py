@@ -106,6 +106,24 @@ async def test_a_live_piece_page_has_photos_condition_definition_and_passport(cl
     assert unknown.status_code == 404
 
 
+async def test_the_passport_shows_the_station_photos_through_the_piece_only(client, shop):
+    first, second = await credited_pieces(client, shop, [("SW-SS24", "excellent", "M"),
+                                                         ("TEE-SS25", "excellent", "S")], station_photo=True)
+    for listing_id in (first, second):
+        await refurbish_and_publish(client, shop, listing_id)
+    passport = (await client.get(f"/api/v1/listings/{first}")).json()["passport"]
+    [photo] = passport["photos"]
+    assert photo["view"] == "front" and (photo["width"], photo["height"]) == (96, 64)
+    assert isinstance(photo["findings"], list) and passport["graded_at"]
+    image = await client.get(photo["url"])
+    assert image.status_code == 200 and image.headers["content-type"].startswith("image/")
+    other = (await client.get(f"/api/v1/listings/{second}")).json()["passport"]["photos"][0]
+    # A passport photo is reached through its own piece only.
+    assert (await client.get(f"/api/v1/listings/{first}/passport/photos/{other['id']}")).status_code == 404
+    await client.post(f"/api/v1/stock/{first}/unpublish", headers=shop.admin)
+    assert (await client.get(photo["url"])).status_code == 404  # not in the shop any more
+
+
 async def test_listing_photos_go_through_the_safe_intake_and_lose_their_metadata(client, shop):
     [listing_id] = await credited_pieces(client, shop, [("SHIRT-FW24", "excellent", None)])
     headers = shop.store_staff
