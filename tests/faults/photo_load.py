@@ -1,5 +1,5 @@
-"""Photo uploads as the fault tests drive them: a piece awaiting grading and a grader's token, made through the
-services; distinct synthetic photos; and what the photo store holds afterwards, rows and files."""
+"""Photo uploads as the fault tests drive them: a piece awaiting grading and a grader's token, made through
+the services; distinct synthetic photos; and what the photo store holds afterwards, rows and files."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ async def piece_awaiting_grading() -> Station:
                    if not tradein_rules.product_refusal_reasons(product, clock.today()))
     await catalog.import_products([product])
     seller = await accounts.register(AccountCreate(
-        email="seller@example.com", password=PASSWORD, first_name="Léa", last_name="Dupont", country="FR",
-        birth_date=dt.date(1990, 5, 17)))
+        email="tradein.seller@example.com", password=PASSWORD, first_name="Léa", last_name="Dupont",
+        country="FR", birth_date=dt.date(1990, 5, 17)))
     as_seller = Principal(kind="person", role=seller.role, account_id=seller.id, country=seller.country,
                           birth_date=seller.birth_date)
     quote = await tradein.create_quote(as_seller, QuoteCreate(items=[
@@ -52,12 +52,13 @@ async def piece_awaiting_grading() -> Station:
 
 def fabric_photo(seed: int) -> bytes:
     """A synthetic 640 x 480 JPEG of fabric, different for every seed."""
-    return synthetic.render(synthetic.Scene(seed=seed, family="jersey", colour="navy")).jpeg
+    scene = synthetic.Scene(seed=seed, family="jersey", colour="navy", width=640, height=480)
+    return synthetic.render(scene).jpeg
 
 
 async def upload(client: httpx.AsyncClient, station: Station, photo: bytes) -> httpx.Response:
-    return await client.post(f"/api/v1/grading/items/{station.item_id}/photos",
-                             headers={"Authorization": f"Bearer {station.grader_token}"}, data={"view": "front"},
+    return await client.post(f"/api/v1/grading/items/{station.item_id}/photos", data={"view": "front"},
+                             headers={"Authorization": f"Bearer {station.grader_token}"},
                              files={"photo": ("photo.jpg", photo, "image/jpeg")})
 
 

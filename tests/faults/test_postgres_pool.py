@@ -37,5 +37,5 @@ async def test_connections_lost_inside_transactions_leave_the_pool_serving(
                 assert await db.fetch("SELECT 1 AS one") == [{"one": 1}]
     finally:
         await killer.close()
-    print(f"\n[postgresql] {2 * losses} connections lost inside transactions (pool of {pool.get_max_size()}): "
-          f"the pool still serves ({pool.get_idle_size()} idle)")
+    print(f"\n[postgresql] {2 * losses} connections lost inside transactions (pool of "
+          f"{pool.get_max_size()}): the pool still serves ({pool.get_idle_size()} idle)")

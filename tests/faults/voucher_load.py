@@ -1,6 +1,6 @@
 """Voucher redemptions as the fault tests drive them: a boutique's key and a few vouchers, requests whose
-Idempotency-Key is also their order reference (so the ledger says which request each redemption came from), and
-what the ledger holds afterwards."""
+Idempotency-Key is also their order reference (so the ledger says which request each redemption came from),
+and what the ledger holds afterwards."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from forever.accounts import service as accounts
 from forever.accounts.schemas import AccountCreate
 from forever.idempotency import service as idempotency
 from forever.money import Money
+from forever.vouchers import ledger
 from forever.vouchers import model as ledger_model
 from forever.vouchers import service as vouchers
 
@@ -41,7 +42,7 @@ async def store_with_vouchers() -> tuple[str, list[str]]:
     """A boutique's channel key and VOUCHERS vouchers of a seller, made through the services."""
     await accounts.add_store("saint-honore", "AMI Saint-Honoré", "FR", "boutique")
     seller = await accounts.register(AccountCreate(
-        email="seller@example.com", password="Correct-horse-9", first_name="Léa", last_name="Dupont",
+        email="voucher.seller@example.com", password="Correct-horse-9", first_name="Léa", last_name="Dupont",
         country="FR", birth_date=dt.date(1990, 5, 17)))
     await vouchers.credit_tradein_item(seller.id, "fault-item", Money(VOUCHERS * VOUCHER_CENTS))
     codes = [(await vouchers.issue_voucher(seller.id, Money(VOUCHER_CENTS))).code for _ in range(VOUCHERS)]
@@ -99,7 +100,14 @@ async def let_takeover_delay_pass() -> int:
     return len(aged)
 
 
-def check_ledger(server: FaultServer) -> str:
+async def checked_ledger() -> str:
+    """The ledger's invariants (forever.vouchers.ledger.check) must hold; its counts, on one line."""
+    result = await ledger.check()
+    assert not result.violations, result.violations
+    return f"{result.transactions} transactions, {result.entries} entries: ok"
+
+
+def checked_by_cli(server: FaultServer) -> str:
     """`forever ledger check` must exit 0; its report, on one line."""
     checked = server.cli("ledger", "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
