@@ -2,9 +2,10 @@
 refurbishment, listing photos, prices and publication (resale staff)."""
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
-from litestar import Request, delete, get, patch, post
+from litestar import Request, Response, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -15,6 +16,7 @@ from litestar.response import File
 from forever.accounts import model as accounts_rules
 from forever.accounts.schemas import Principal
 from forever.api.grading import UPLOAD_ERRORS, Multipart
+from forever.api.idempotency import IdempotencyKey, idempotent
 from forever.auth import principal_of
 from forever.errors import NotFound
 from forever.listings import service
@@ -153,14 +155,18 @@ async def update_listing(principal: NamedDependency[Principal], listing_id: From
 
 @post("/stock/{listing_id:str}/publish", tags=["stock"], guards=[resale_staff_only], status_code=200,
       summary="Put a refurbished piece on sale")
-async def publish(principal: NamedDependency[Principal], listing_id: FromPath[str]) -> StockPiece:
-    return await service.publish(principal, listing_id)
+async def publish(request: Request, principal: NamedDependency[Principal], listing_id: FromPath[str],
+                  idempotency_key: IdempotencyKey = None) -> Response[StockPiece]:
+    return await idempotent(request, principal, idempotency_key, None, 200,
+                            partial(service.publish, principal, listing_id))
 
 
 @post("/stock/{listing_id:str}/unpublish", tags=["stock"], guards=[resale_staff_only], status_code=200,
       summary="Take a live piece off the shop, back to stock")
-async def unpublish(principal: NamedDependency[Principal], listing_id: FromPath[str]) -> StockPiece:
-    return await service.unpublish(principal, listing_id)
+async def unpublish(request: Request, principal: NamedDependency[Principal], listing_id: FromPath[str],
+                    idempotency_key: IdempotencyKey = None) -> Response[StockPiece]:
+    return await idempotent(request, principal, idempotency_key, None, 200,
+                            partial(service.unpublish, principal, listing_id))
 
 
 handlers = [search, facets, listing, listing_photo, passport_photo, stock, stock_piece, tick_step, add_photo,

@@ -27,6 +27,8 @@ from forever.catalog.model import ACCEPTED_CONDITIONS, CATEGORIES, Season, fold,
 from forever.errors import Conflict, InvalidInput, NotFound
 from forever.grading import intake
 from forever.grading import service as grading
+from forever.idempotency import service as idempotency
+from forever.idempotency.service import Claim
 from forever.listings import model
 from forever.listings.schemas import (
     ConditionInfo,
@@ -413,7 +415,7 @@ def _check_price(price: Money, retail: int) -> None:
                            errors=[{"field": "price.amount", "message": "out of range"}])
 
 
-async def publish(staff: Principal, listing_id: str) -> StockPiece:
+async def publish(staff: Principal, listing_id: str, *, claim: Claim | None = None) -> StockPiece:
     """Put a refurbished piece on sale: every step ticked, photos, a size. 409 `not_ready` lists what is
     missing."""
     key = listing_key(listing_id)
@@ -429,11 +431,13 @@ async def publish(staff: Principal, listing_id: str) -> StockPiece:
         await ListingRow.update({ListingRow.status: model.LIVE, ListingRow.published_at: clock.now(),
                                  ListingRow.shelf_seq: serial[0]["id"]}).where(ListingRow.id == key)
         await record_event(key, "published", actor_of(staff), _eur(row["price"]).format())
+        piece = await get_stock_piece(listing_id)
+        await idempotency.record(claim, piece)
     log.info("listing %s is live at %d", key, row["price"])
-    return await get_stock_piece(listing_id)
+    return piece
 
 
-async def unpublish(staff: Principal, listing_id: str) -> StockPiece:
+async def unpublish(staff: Principal, listing_id: str, *, claim: Claim | None = None) -> StockPiece:
     """Take a live piece off the shop, back to stock (a defect noticed, a photo to retake)."""
     key = listing_key(listing_id)
     async with db.write_transaction():
@@ -443,7 +447,9 @@ async def unpublish(staff: Principal, listing_id: str) -> StockPiece:
         await ListingRow.update({ListingRow.status: model.STOCK, ListingRow.shelf_seq: None,
                                  ListingRow.published_at: None}).where(ListingRow.id == key)
         await record_event(key, "unpublished", actor_of(staff))
-    return await get_stock_piece(listing_id)
+        piece = await get_stock_piece(listing_id)
+        await idempotency.record(claim, piece)
+    return piece
 
 
 # --- the shop: search and facets ------------------------------------------------------------------------------
