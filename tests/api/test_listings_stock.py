@@ -83,8 +83,8 @@ async def test_a_piece_goes_live_only_once_refurbished_photographed_and_sized(cl
     again = await client.post(f"/api/v1/stock/{listing_id}/publish", headers=headers)
     assert again.status_code == 409 and again.json()["code"] == "not_in_stock"
     # Taking it off the shop with a key, twice: done once, the same answer twice.
-    off = [await client.post(f"/api/v1/stock/{listing_id}/unpublish", headers={**headers, "Idempotency-Key": "k1"})
-           for _ in range(2)]
+    keyed = {**headers, "Idempotency-Key": "k1"}
+    off = [await client.post(f"/api/v1/stock/{listing_id}/unpublish", headers=keyed) for _ in range(2)]
     assert off[0].status_code == off[1].status_code == 200 and off[0].json() == off[1].json()
     assert off[1].headers["Idempotent-Replayed"] == "true"
     assert [event["kind"] for event in off[1].json()["events"]].count("unpublished") == 1
