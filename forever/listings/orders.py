@@ -164,13 +164,25 @@ def _check_address(shipping: Shipping) -> None:
 # --- checkout: pieces set aside while the buyer pays ----------------------------------------------------------
 
 
-async def _release_checkout(buyer: uuid.UUID, keep: Sequence[uuid.UUID] = ()) -> int:
-    """Put the buyer's checkout pieces (reserved, in no order) back on sale, but those in `keep`."""
+async def _checkout_of(buyer: uuid.UUID) -> list[uuid.UUID]:
+    """The pieces in the buyer's checkout (reserved for them, in no order), read without a lock."""
     rows = await db.fetch("SELECT id FROM listing WHERE status = {} AND reserved_by = {} "
                           "AND reserved_order IS NULL", model.RESERVED, buyer)
-    gone = sorted(_uuid(row["id"]) for row in rows if _uuid(row["id"]) not in set(keep))
+    return [_uuid(row["id"]) for row in rows]
+
+
+def _in_checkout_of(row: dict, buyer: uuid.UUID) -> bool:
+    return row["status"] == model.RESERVED and _str(row["reserved_by"]) == str(buyer) \
+        and row["reserved_order"] is None
+
+
+async def _release_checkout(buyer: uuid.UUID) -> int:
+    """Put the buyer's checkout pieces back on sale."""
+    earlier = await _checkout_of(buyer)
+    if not earlier:
+        return 0
+    gone = [_uuid(row["id"]) for row in await _lock_listings(sorted(earlier)) if _in_checkout_of(row, buyer)]
     if gone:
-        await _lock_listings(gone)
         await _back_on_sale(gone)
     return len(gone)
 
@@ -189,11 +201,16 @@ async def start_checkout(buyer: Principal, data: ReservationCreate) -> Reservati
     now = clock.now()
     until = now + model.RESERVATION_TIME
     async with db.write_transaction():
-        rows = await _lock_listings(keys)
+        # The earlier checkout's pieces are locked with the new ones, all in id order (not in two rounds).
+        locked = {_uuid(row["id"]): row
+                  for row in await _lock_listings(sorted(set(keys) | set(await _checkout_of(buyer_key))))}
+        rows = [locked[key] for key in keys]
         taken = _taken(rows, buyer_key, now)
         if taken:
             raise _unavailable(taken)
-        await _release_checkout(buyer_key, keep=keys)
+        gone = [key for key, row in locked.items() if key not in keys and _in_checkout_of(row, buyer_key)]
+        if gone:
+            await _back_on_sale(gone)
         await ListingRow.update({ListingRow.status: model.RESERVED, ListingRow.reserved_by: buyer_key,
                                  ListingRow.reserved_until: until, ListingRow.reserved_order: None}).where(
             ListingRow.id.is_in(keys))
@@ -207,8 +224,8 @@ def _str(value: object) -> str | None:
 
 async def current_checkout(buyer: Principal) -> Reservation:
     """The pieces the buyer has set aside now; 404 `no_checkout` when none (or it lapsed)."""
-    rows = await db.fetch("SELECT id, price, reserved_until FROM listing WHERE status = {} AND reserved_by = {} "
-                          "AND reserved_order IS NULL AND reserved_until > {} ORDER BY id",
+    rows = await db.fetch("SELECT id, price, reserved_until FROM listing WHERE status = {} "
+                          "AND reserved_by = {} AND reserved_order IS NULL AND reserved_until > {} ORDER BY id",
                           model.RESERVED, _buyer(buyer), clock.now())
     if not rows:
         raise NotFound("Nothing is set aside for you.", code="no_checkout")
@@ -268,13 +285,16 @@ async def place_order(buyer: Principal, data: OrderCreate, address: str, *,
                                    code="card_required",
                                    errors=[{"field": "card", "message": "required"}])
             await _authorise_card(order_key, data, card_part)
-        return await _confirm(order_key, keys, claim)
+        order = await _confirm(order_key, keys, claim)
     except DomainError as error:
         await _give_back(order_key, error.code)
         raise
     except BaseException:
         await _give_back(order_key, "internal_error")
         raise
+    await _tell_buyer(buyer_key, f"Your AMI For Ever order {order_reference(order_key)} is confirmed",
+                      _confirmation_text(order))
+    return order
 
 
 async def _reserve_for_order(order_key: uuid.UUID, buyer_key: uuid.UUID, keys: list[uuid.UUID],
@@ -618,6 +638,9 @@ async def ship_order(staff: Principal, order_id: str, *, claim: Claim | None = N
         shipped = await _load_order(key)
         await idempotency.record(claim, shipped)
     log.info("order %s shipped: %s", key, tracking_number)
+    await _tell_buyer(order["buyer"], f"Your AMI For Ever order {order_reference(key)} is on its way",
+                      f"Your order {order_reference(key)} has left our warehouse: tracking number "
+                      f"{tracking_number}. You may return pieces within 14 days of delivery.")
     return shipped
 
 
@@ -726,6 +749,34 @@ def _label(account, row: ReturnOut) -> documents.Label:
         reference=return_reference(uuid.UUID(row.id)), piece_count=len(row.items),
         sender_name=f"{account.first_name} {account.last_name}", sender_email=account.email,
         sender_country=account.country, ship_by=row.ship_by, purpose=documents.RETURN_LABEL)
+
+
+def order_reference(order_key: uuid.UUID) -> str:
+    """The short reference of an order in e-mails and pages, e.g. "AFO-3F9A2C1B"."""
+    return "AFO-" + str(order_key).replace("-", "")[:8].upper()
+
+
+def _confirmation_text(order: Order) -> str:
+    """The summary e-mail by which an order is concluded (001_: "the buyer receives a summary e-mail")."""
+    pieces = "\n".join(f"- {item.name}{f' ({item.size})' if item.size else ''}, "
+                       f"{item.condition.replace('_', ' ')}: {item.price.format()}" for item in order.items)
+    vouchers = sum(voucher.amount.amount for voucher in order.vouchers_applied)
+    assert order.cancel_until is not None
+    cancel_until = order.cancel_until.astimezone(clock.PARIS)
+    return (f"Thank you for your order {order_reference(uuid.UUID(order.id))}.\n\n{pieces}\n"
+            f"Delivery: {order.delivery_fee.format()}\n"
+            + (f"Paid by vouchers: {_eur(vouchers).format()}\n" if vouchers else "")
+            + f"Paid by card: {order.total_due.format()}\n\n"
+            f"You may cancel it until {cancel_until:%H:%M} (Paris time) on {cancel_until:%d/%m/%Y}.")
+
+
+async def _tell_buyer(buyer: object, subject: str, text: str) -> None:
+    """E-mail the buyer; a mail that cannot go out does not undo the step it reports (it is logged)."""
+    try:
+        account = await accounts.get_account(str(buyer))
+        await notify.send(account.email, subject, f"Hello {account.first_name},\n\n{text}\n\nAMI For Ever")
+    except Exception:
+        log.exception("the e-mail %r could not be sent", subject)
 
 
 async def _mail_return_label(account, row: ReturnOut) -> None:

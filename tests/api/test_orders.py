@@ -18,6 +18,8 @@ from listing_helpers import (
     travel,
 )
 
+from tradein_helpers import mails
+
 from forever import db
 from forever.vouchers import ledger
 
@@ -50,8 +52,7 @@ async def shown(client, listing_id):
     return listing_id in [item["id"] for item in (await client.get("/api/v1/listings")).json()["items"]]
 
 
-async def test_an_order_is_paid_by_two_vouchers_soonest_expiring_first_and_the_card_for_the_rest(client,
-                                                                                                 shop):
+async def test_two_vouchers_pay_soonest_expiring_first_and_the_card_the_rest(client, shop, settings):
     first = await buyer_voucher(client, shop.buyer, shop.buyer_id, 5000)
     await travel(client, shop, T0 + dt.timedelta(days=1))  # the second one expires a day later
     second = await buyer_voucher(client, shop.buyer, shop.buyer_id, 10000)
@@ -76,6 +77,10 @@ async def test_an_order_is_paid_by_two_vouchers_soonest_expiring_first_and_the_c
     assert not await shown(client, shop.sweatshirt) and await shown(client, shop.coat)
     mine = (await client.get("/api/v1/orders", headers=shop.buyer)).json()["items"]
     assert [(o["id"], o["piece_count"], o["total_due"]) for o in mine] == [(order["id"], 2, eur(3000))]
+    [mail] = [m for m in mails(settings) if m["To"] == "buyer@example.com" and "confirmed" in m["Subject"]]
+    text = mail.get_content()
+    assert "Paid by vouchers: 150.00 EUR" in text and "Paid by card: 30.00 EUR" in text
+    assert "You may cancel it until 10:30 (Paris time) on 24/11/2026" in text
     assert (await ledger.check()).violations == []
 
 
@@ -164,7 +169,7 @@ async def test_cancelling_within_30_minutes_gives_everything_back_and_not_after(
     assert (await ledger.check()).violations == []
 
 
-async def test_shipping_captures_the_holds_and_the_card_then_the_carrier_delivers(client, shop):
+async def test_shipping_captures_the_holds_and_the_card_then_the_carrier_delivers(client, shop, settings):
     voucher = await buyer_voucher(client, shop.buyer, shop.buyer_id, 5000)
     order = (await place(client, shop.buyer, order_body([shop.sweatshirt],
                                                         voucher_codes=[voucher["code"]]))).json()
@@ -179,6 +184,8 @@ async def test_shipping_captures_the_holds_and_the_card_then_the_carrier_deliver
     shipped = response.json()
     assert shipped["status"] == "shipped" and S10.match(shipped["tracking_number"])
     assert [v["status"] for v in shipped["vouchers_applied"]] == ["captured"]
+    on_its_way = [m.get_content() for m in mails(settings) if "on its way" in m["Subject"]]
+    assert len(on_its_way) == 1 and shipped["tracking_number"] in on_its_way[0]
     assert await payment_book() == [("authorisation", 8500), ("capture", 8500)]
     left = (await vouchers_of(client, shop.buyer))[voucher["code"]]
     assert (left["balance"], left["held"]) == (eur(0), eur(0))
