@@ -35,10 +35,12 @@ def _free_port() -> int:
 
 @dataclass(frozen=True)
 class Server:
-    """The running service: its address and a JSON API client for choosing test data."""
+    """The running service: its address, a JSON API client for choosing test data, and its data directory (its
+    SQLite database is there, for set-up only services can do, such as orders placed days ago)."""
 
     url: str
     api: httpx.Client
+    data_dir: Path
 
     def products(self, **filters: str) -> list[dict[str, Any]]:
         response = self.api.get("/api/v1/catalog/products", params={"limit": 100, **filters})
@@ -78,7 +80,7 @@ def running_server() -> Iterator[Server]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not answer /health within 30 s")
             time.sleep(0.1)
-        yield Server(url=url, api=api)
+        yield Server(url=url, api=api, data_dir=data_dir)
     finally:
         api.close()
         process.terminate()
