@@ -11,7 +11,7 @@ from live_server import PHONE, Server
 from playwright.sync_api import Page, expect
 from shop_helpers import credited_pieces, delivered_days_ago, new_account, publish, voucher
 from station_helpers import PASSWORD, sign_in
-from test_security_headers import refusals
+from test_security_headers_in_browser import refusals
 from test_till import sign_in_with_the_keyboard
 
 from forever import rules
