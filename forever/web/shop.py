@@ -1,6 +1,6 @@
-"""The resale shop's pages for buyers: browse with filters and their counts, a piece with its passport, the cart
-(the pieces set aside for the buyer), checkout, orders, cancellation and returns. Thin: forever.listings does
-the work.
+"""The resale shop's pages for buyers: browse with filters and their counts, a piece with its passport, the
+cart (the pieces set aside for the buyer), checkout, orders, cancellation and returns. Thin: forever.listings
+does the work.
 
 Without JavaScript every page is plain links and forms. With it, htmx filters as the buyer chooses, loads more
 pieces in place and prices the delivery as the address is filled in.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Annotated, Any
@@ -20,7 +20,8 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from forever import clock, rules
@@ -41,6 +42,7 @@ from forever.listings.schemas import (
     Order,
     OrderCreate,
     PassportPhoto,
+    Reservation,
     ReservationCreate,
     ReturnCreate,
     ReturnOut,
@@ -60,11 +62,13 @@ PAGE_SIZE = 24
 CART_COOKIE = "forever_cart"
 OWN_VOUCHERS_SHOWN = 20
 
+FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
 Text = Annotated[str | None, QueryParameter(max_length=100)]
 Code = Annotated[str | None, QueryParameter(max_length=32)]
 Cursor = Annotated[str | None, QueryParameter(max_length=200)]
 Flag = Annotated[str | None, QueryParameter(max_length=64)]
 
+FILTERS = ("q", "category", "size", "condition", "season", "price")
 SORT_LABELS = {model.NEWEST: "Newest first", model.PRICE_ASC: "Price, low to high",
                model.PRICE_DESC: "Price, high to low"}
 ORDER_STATUS_LABELS = {
@@ -77,7 +81,7 @@ RETURN_REASONS = {
     "too_small": "Too small", "too_large": "Too large", "not_as_pictured": "Not as pictured or described",
     "changed_mind": "Changed my mind", "other": "Another reason",
 }
-# The countries the shop delivers to in its own currency (the shared rules price an order in the zone's currency).
+# The countries the shop delivers to in its currency (the shared rules price an order in its zone's currency).
 COUNTRY_NAMES = {
     "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "CY": "Cyprus", "CZ": "Czechia", "DE": "Germany",
     "DK": "Denmark", "EE": "Estonia", "ES": "Spain", "FI": "Finland", "FR": "France", "GR": "Greece",
@@ -87,7 +91,7 @@ COUNTRY_NAMES = {
 }
 
 
-# --- browsing -------------------------------------------------------------------------------------------------
+# --- browsing -----------------------------------------------------------------------------------------------
 
 
 def price_band(low: int, high: int | None) -> str:
@@ -126,14 +130,14 @@ class Browse:
 
     def address(self, **more: str | None) -> str:
         """The shop's address for these filters (the newest-first sort left implicit)."""
-        values = {name: getattr(self, name) for name in ("q", "category", "size", "condition", "season", "price")}
+        values = {name: getattr(self, name) for name in FILTERS}
         values["sort"] = self.sort if self.sort != model.NEWEST else ""
         query = urlencode({name: value for name, value in {**values, **more}.items() if value})
         return f"{SHOP}?{query}" if query else SHOP
 
     @property
     def filtered(self) -> bool:
-        return any((self.q, self.category, self.size, self.condition, self.season, self.price))
+        return any(getattr(self, name) for name in FILTERS)
 
 
 def _browse(q: str | None, category: str | None, size: str | None, condition: str | None, season: str | None,
@@ -143,20 +147,20 @@ def _browse(q: str | None, category: str | None, size: str | None, condition: st
 
 
 def _options(counts: Iterable[Any], chosen: str, label: Any) -> list[dict[str, Any]]:
-    """A filter's choices with their counts; the chosen value stays listed even when nothing matches it now."""
+    """A filter's choices with their counts; the chosen value stays listed even when nothing matches now."""
     options = [{"value": count.value, "label": label(count.value), "count": count.count} for count in counts]
     if chosen and chosen not in {option["value"] for option in options}:
         options.append({"value": chosen, "label": label(chosen), "count": 0})
     return options
 
 
-def filter_choices(facets: Facets, browse: Browse, labels: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def filter_choices(facets: Facets, browse: Browse) -> dict[str, list[dict[str, Any]]]:
     """Every filter of the form with each value's count (the other filters applied)."""
     return {
-        "category": _options(facets.category, browse.category, labels["category"]),
+        "category": _options(facets.category, browse.category, wording.category_label),
         "size": _options(facets.size, browse.size, str),
-        "condition": _options(facets.condition, browse.condition, labels["condition"]),
-        "season": _options(facets.season, browse.season, labels["season"]),
+        "condition": _options(facets.condition, browse.condition, condition_title),
+        "season": _options(facets.season, browse.season, lambda code: f"{code} · {wording.season_label(code)}"),
         "price": [{"value": price_band(band.min_price, band.max_price), "count": band.count,
                    "label": (f"€{band.min_price // 100} and more" if band.max_price is None
                              else f"€{band.min_price // 100} to €{band.max_price // 100}")}
@@ -164,11 +168,8 @@ def filter_choices(facets: Facets, browse: Browse, labels: Mapping[str, Any]) ->
     }
 
 
-FACET_LABELS: dict[str, Any] = {
-    "category": wording.category_label,
-    "condition": lambda code: model.CONDITION_DEFINITIONS[code][0] if code in model.CONDITION_DEFINITIONS else code,
-    "season": lambda code: f"{code} · {wording.season_label(code)}",
-}
+def condition_title(code: str) -> str:
+    return model.CONDITION_DEFINITIONS.get(code, (code,))[0]
 
 
 async def _results(browse: Browse, cursor: str | None) -> dict[str, Any]:
@@ -177,11 +178,10 @@ async def _results(browse: Browse, cursor: str | None) -> dict[str, Any]:
     page = await listings.search_listings(query)
     facets = await listings.listing_facets(msgspec.structs.replace(query, cursor=None, sort=model.NEWEST))
     return {"browse": browse, "pieces": page.items, "facets": facets,
-            "choices": filter_choices(facets, browse, FACET_LABELS), "sort_labels": SORT_LABELS,
+            "choices": filter_choices(facets, browse), "sort_labels": SORT_LABELS,
             "next": browse.address(cursor=page.next_cursor) if page.next_cursor else None,
             "more": ("/shop/more?" + browse.address(cursor=page.next_cursor).partition("?")[2]
-                     if page.next_cursor else None),
-            "first_page": cursor is None}
+                     if page.next_cursor else None)}
 
 
 @get(SHOP, include_in_schema=False)
@@ -196,7 +196,7 @@ async def browse(request: Request[Any, Any, Any], q: Text = None, category: Code
     except InvalidInput as exc:
         return render("shop/browse.html", status=422, nav="shop", problem=exc.detail, browse=chosen,
                       pieces=[], facets=None, choices=None, sort_labels=SORT_LABELS, next=None, more=None,
-                      first_page=True, cart_count=len(_cart_ids(request)))
+                      cart_count=len(_cart_ids(request)))
     if is_htmx(request):
         return render("shop/_results.html", oob=True, headers={"HX-Push-Url": chosen.address()}, **found)
     return render("shop/browse.html", nav="shop", problem=None, cart_count=len(_cart_ids(request)), **found)
@@ -210,7 +210,7 @@ async def more(q: Text = None, category: Code = None, size: Code = None, conditi
     return render("shop/_more.html", **found)
 
 
-# --- a piece --------------------------------------------------------------------------------------------------
+# --- a piece ------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -227,9 +227,9 @@ class Box:
 
 
 def passport_boxes(photo: PassportPhoto) -> list[Box]:
-    """The defects of a passport photo (findings the station shows as defects, CONTRACT.md) as boxes in percent.
-    A box smaller than a 25th of the photo's long side is drawn that large around the same centre, so a small
-    mark stays visible on a phone."""
+    """The defects of a passport photo (the findings the station shows as defects, CONTRACT.md) as boxes in
+    percent. A box smaller than a 25th of the photo's long side is drawn that large around the same centre,
+    so a small mark stays visible on a phone."""
     least = max(photo.width, photo.height) / 25
     boxes = []
     for finding in (f for f in photo.findings if f.score >= SHOWN_SCORE):
@@ -245,7 +245,8 @@ def passport_boxes(photo: PassportPhoto) -> list[Box]:
 
 VIEW_TITLES = {"front": "Front", "back": "Back", "brand_label": "Brand label", "care_label": "Care label",
                "detail": "Detail"}
-FINDING_WORDS = {"stain": "a stain", "hole": "a hole", "tear": "a tear", "pilling": "pilling", "fading": "fading"}
+FINDING_WORDS = {"stain": "a stain", "hole": "a hole", "tear": "a tear", "pilling": "pilling",
+                 "fading": "fading"}
 
 
 def _piece_page(request: Request[Any, Any, Any], piece: Listing, *, status: int = 200,
@@ -260,11 +261,11 @@ async def piece(request: Request[Any, Any, Any], listing_id: FromPath[str]) -> T
     return _piece_page(request, await listings.get_listing(listing_id))
 
 
-# --- the cart: pieces set aside for the buyer -----------------------------------------------------------------
+# --- the cart: pieces set aside for the buyer ---------------------------------------------------------------
 #
 # The pieces a buyer chose are kept in a small cookie (theirs only: it names their account) and set aside for
-# them (orders.start_checkout) for 15 minutes. The cookie outlives the reservation, so the cart can say that the
-# time is over and set the pieces aside again if nobody took them.
+# them (orders.start_checkout) for 15 minutes. The cookie outlives the reservation, so the cart can say that
+# the time is over and set the pieces aside again if nobody took them.
 
 
 def _cart_ids(request: Request[Any, Any, Any]) -> list[str]:
@@ -310,23 +311,19 @@ def _listed_ids(exc: DomainError) -> set[str]:
 
 @dataclass
 class Reserved:
-    """What setting a cart aside came to: the pieces kept (set aside until `until`) and those others have."""
+    """What setting a cart aside came to: the pieces set aside, and those another buyer has."""
 
     kept: list[str]
     lost: list[str] = field(default_factory=list)
-    until: Any = None
 
 
 async def _set_aside(principal: Principal, ids: Sequence[str]) -> Reserved:
-    """Set the cart's pieces aside for the buyer; pieces another buyer has (or that left the shop) drop out and
-    the rest is set aside. An empty cart gives back whatever the buyer had set aside."""
+    """Set the cart's pieces aside for the buyer; pieces another buyer has (or that left the shop) drop out
+    and the rest is set aside. An empty cart gives back whatever the buyer had set aside."""
     kept, lost = list(ids), []
-    for _ in range(3):  # each round loses at least one piece to another buyer; a cart rarely needs two
-        if not kept:
-            await shop_orders.abandon_checkout(principal)
-            return Reserved([], lost)
+    while kept:  # every refusal takes at least one piece out, so this ends
         try:
-            held = await shop_orders.start_checkout(principal, ReservationCreate(listing_ids=kept))
+            await shop_orders.start_checkout(principal, ReservationCreate(listing_ids=kept))
         except (Conflict, InvalidInput) as exc:
             if exc.code not in ("listing_unavailable", "unknown_listing"):
                 raise
@@ -334,11 +331,12 @@ async def _set_aside(principal: Principal, ids: Sequence[str]) -> Reserved:
             lost += [listing_id for listing_id in kept if listing_id in gone]
             kept = [listing_id for listing_id in kept if listing_id not in gone]
             continue
-        return Reserved(kept, lost, held.expires_at)
-    return Reserved([], lost + kept)
+        return Reserved(kept, lost)
+    await shop_orders.abandon_checkout(principal)
+    return Reserved([], lost)
 
 
-async def _reservation(principal: Principal) -> Any:
+async def _reservation(principal: Principal) -> Reservation | None:
     try:
         return await shop_orders.current_checkout(principal)
     except NotFound:
@@ -352,7 +350,7 @@ async def _shown(listing_id: str) -> Listing | None:
         return None
 
 
-def _with_reservation(request: Request[Any, Any, Any], reservation: Any) -> list[str]:
+def _with_reservation(request: Request[Any, Any, Any], reservation: Reservation | None) -> list[str]:
     """The cart: the cookie's pieces, and any other piece set aside for the buyer (say, through the API)."""
     return _clean_ids(_cart_ids(request) + (reservation.listing_ids if reservation else []))
 
@@ -382,7 +380,8 @@ def _unavailable_words(piece: Listing | None) -> str:
 
 
 @post(CART, guards=[seller_only], include_in_schema=False, status_code=200)
-async def add_to_cart(request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> Template | Redirect:
+async def add_to_cart(request: Request[Any, Any, Any],
+                      principal: NamedDependency[Principal]) -> Template | Redirect:
     """Add a piece to the cart and set the whole cart aside for 15 minutes."""
     listing_id = str((await request.form()).get("listing_id") or "")
     piece = await listings.get_listing(listing_id)  # 404 for anything not in the shop
@@ -400,7 +399,8 @@ async def add_to_cart(request: Request[Any, Any, Any], principal: NamedDependenc
 
 
 @post(f"{CART}/remove", guards=[seller_only], include_in_schema=False, status_code=200)
-async def remove_from_cart(request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> Redirect:
+async def remove_from_cart(request: Request[Any, Any, Any],
+                           principal: NamedDependency[Principal]) -> Redirect:
     listing_id = str((await request.form()).get("listing_id") or "")
     current = _with_reservation(request, await _reservation(principal))
     reserved = await _set_aside(principal, [piece_id for piece_id in current if piece_id != listing_id])
@@ -419,11 +419,10 @@ async def reserve_again(request: Request[Any, Any, Any], principal: NamedDepende
 async def cart(request: Request[Any, Any, Any], principal: NamedDependency[Principal], added: Flag = None,
                lost: Flag = None) -> Template:
     found = await _cart(request, principal)
-    return render("shop/cart.html", nav="shop", added=added, lost=lost, now=clock.now(),
-                  cart_count=len(found["ids"]), **found)
+    return render("shop/cart.html", nav="shop", added=added, lost=lost, cart_count=len(found["ids"]), **found)
 
 
-# --- checkout -------------------------------------------------------------------------------------------------
+# --- checkout -----------------------------------------------------------------------------------------------
 
 ADDRESS_FIELDS = ("name", "line1", "line2", "postal_code", "city", "phone")
 REQUIRED_ADDRESS = {"name": "Enter the name to deliver to.", "line1": "Enter the street and number.",
@@ -440,8 +439,9 @@ FIELD_MESSAGES = {
 }
 # Where each refusal of the shop belongs on the checkout form.
 CODE_FIELDS = {
-    "po_box": "line1", "missing_address": "line1", "country_not_served": "country", "invalid_country": "country",
-    "currency_mismatch": "country", "delivery_method_not_available": "method", "unknown_delivery_method": "method",
+    "po_box": "line1", "missing_address": "line1", "country_not_served": "country",
+    "invalid_country": "country", "currency_mismatch": "country", "delivery_method_not_available": "method",
+    "unknown_delivery_method": "method",
     "card_required": "card_number", "invalid_card": "card_number", "card_declined": "card_number",
     "insufficient_funds": "card_number", "expired_card": "card_expiry", "voucher_not_found": "voucher_codes",
     "voucher_expired": "voucher_codes", "too_many_attempts": "voucher_codes",
@@ -479,7 +479,8 @@ class CheckoutForm:
         text = {name: str(form.get(name) or "").strip()[:300] for name in (
             *ADDRESS_FIELDS, "country", "method", "other_codes", "card_number", "card_expiry", "card_cvc",
             "form_key")}
-        return cls(**{**text, "country": text["country"].upper() or "FR", "method": text["method"] or "standard"},
+        return cls(**{**text, "country": text["country"].upper() or "FR",
+                      "method": text["method"] or rules.STANDARD},
                    own_vouchers=[str(code) for code in form.getall("own_vouchers", [])][:10])
 
     @property
@@ -543,14 +544,15 @@ def delivery_countries() -> dict[str, str]:
 
 async def _summary(principal: Principal, ids: Sequence[str], form: CheckoutForm,
                    subtotal: Money) -> dict[str, Any]:
-    """The order's price before vouchers: by the shop (orders.price_basket, which also checks the address) once
-    the address is filled in, and meanwhile by the shared delivery rules for the country and method chosen."""
+    """The order's price before vouchers: by the shop (orders.price_basket, which also checks the address)
+    once the address is filled in, and meanwhile by the shared delivery rules for the country and method."""
     summary: dict[str, Any] = {"subtotal": subtotal, "fee": None, "threshold": None, "total": None,
                                "problem": None, "unavailable": []}
     try:
         if form.address_complete and ids:
             shipping = msgspec.convert(form.shipping(), Shipping)
-            priced = await shop_orders.price_basket(principal, BasketCreate(listing_ids=list(ids), shipping=shipping))
+            basket = BasketCreate(listing_ids=list(ids), shipping=shipping)
+            priced = await shop_orders.price_basket(principal, basket)
             summary.update(fee=priced.delivery_fee, threshold=priced.free_threshold, total=priced.total,
                            unavailable=priced.unavailable_ids)
         else:
@@ -570,9 +572,10 @@ async def _checkout_page(request: Request[Any, Any, Any], principal: Principal, 
     if not found["lines"]:
         return see_other(CART)
     own, _ = await vouchers.list_vouchers(principal.account_id, OWN_VOUCHERS_SHOWN)
+    countries = delivery_countries()
     return render("shop/checkout.html", status=status, nav="shop", form=form.without_card(),
-                  problems=problems or {}, notice=notice, countries=delivery_countries(), country_names=COUNTRY_NAMES,
-                  methods=rules.delivery_methods(form.country) if form.country in delivery_countries() else (),
+                  problems=problems or {}, notice=notice, countries=countries, country_names=COUNTRY_NAMES,
+                  methods=rules.delivery_methods(form.country) if form.country in countries else (),
                   method_labels=METHOD_LABELS, own_vouchers=[v for v in own if v.status == "active"],
                   summary=await _summary(principal, found["buyable"], form, found["subtotal"]),
                   new_form_key=form_key(),
@@ -580,7 +583,8 @@ async def _checkout_page(request: Request[Any, Any, Any], principal: Principal, 
 
 
 @get(CHECKOUT, guards=[seller_only], include_in_schema=False)
-async def checkout(request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> Template | Redirect:
+async def checkout(request: Request[Any, Any, Any],
+                   principal: NamedDependency[Principal]) -> Template | Redirect:
     account = await accounts.get_account(principal.account_id)
     country = account.country if account.country in delivery_countries() else "FR"
     form = CheckoutForm(name=f"{account.first_name} {account.last_name}".strip(), country=country)
@@ -592,16 +596,17 @@ async def checkout_price(request: Request[Any, Any, Any], principal: NamedDepend
     """The summary alone, for htmx, as the delivery fields change."""
     form = CheckoutForm.posted(await request.form())
     found = await _cart(request, principal)
-    return render("shop/_summary.html", summary=await _summary(principal, found["buyable"], form, found["subtotal"]),
-                  form=form.without_card(), method_labels=METHOD_LABELS, country_names=COUNTRY_NAMES, **found)
+    summary = await _summary(principal, found["buyable"], form, found["subtotal"])
+    return render("shop/_summary.html", summary=summary, form=form.without_card(),
+                  method_labels=METHOD_LABELS, country_names=COUNTRY_NAMES, **found)
 
 
 @post(CHECKOUT, guards=[seller_only], include_in_schema=False, status_code=200)
 async def place_order(request: Request[Any, Any, Any],
                       principal: NamedDependency[Principal]) -> Template | Redirect:
-    """Place the order of the pieces the buyer saw on the page: the vouchers pay first, the card the rest. Every
-    refusal comes back beside its field; a piece another buyer took leaves the cart, and the buyer is told
-    what to do."""
+    """Place the order of the pieces the buyer saw on the page: the vouchers pay first, the card the rest.
+    Every refusal comes back beside its field; a piece another buyer took leaves the cart, and the buyer is
+    told what to do."""
     posted = await request.form()
     form = CheckoutForm.posted(posted)
     ids = _clean_ids(posted.getall("listing_ids", []))
@@ -633,15 +638,15 @@ async def _lost_pieces(request: Request[Any, Any, Any], principal: Principal, fo
     words = [_unavailable_words(await _shown(listing_id)) for listing_id in ids if listing_id in taken]
     cart_ids = _with_reservation(request, await _reservation(principal))
     reserved = await _set_aside(principal, [listing_id for listing_id in cart_ids if listing_id not in taken])
-    advice = ("We took it out of your cart and kept your other pieces set aside: check the new total and place "
-              "your order again." if reserved.kept else
+    advice = ("We took it out of your cart and kept your other pieces set aside: check the new total and "
+              "place your order again." if reserved.kept else
               "Nothing was charged. Other pieces are waiting for you in the shop.")
     page = await _checkout_page(request, principal, form, status=409, notice=" ".join([*words, advice]))
     page.cookies.append(_cart_cookie(request, principal, reserved.kept))
     return page
 
 
-# --- orders ---------------------------------------------------------------------------------------------------
+# --- orders -------------------------------------------------------------------------------------------------
 
 
 @get(ORDERS, guards=[seller_only], include_in_schema=False)
@@ -653,7 +658,8 @@ async def orders_list(principal: NamedDependency[Principal], cursor: Cursor = No
 
 def returnable(order: Order) -> list[Any]:
     """The pieces the buyer may still send back (the order delivered, within its return deadline)."""
-    if order.status != model.DELIVERED or order.return_deadline is None or order.return_deadline < clock.today():
+    deadline = order.return_deadline
+    if order.status != model.DELIVERED or deadline is None or deadline < clock.today():
         return []
     return [item for item in order.items if not item.returned]
 
@@ -668,7 +674,8 @@ async def _order_page(principal: Principal, order_id: str, *, status: int = 200,
                   can_cancel=order.status == model.CONFIRMED and order.cancel_until is not None
                   and now <= order.cancel_until,
                   returnable=returnable(order), status_labels=ORDER_STATUS_LABELS,
-                  return_labels=RETURN_STATUS_LABELS, method_labels=METHOD_LABELS, country_names=COUNTRY_NAMES,
+                  return_labels=RETURN_STATUS_LABELS, method_labels=METHOD_LABELS,
+                  country_names=COUNTRY_NAMES,
                   reasons=RETURN_REASONS, problem=problem, return_problem=return_problem, placed=placed,
                   cancelled=cancelled, returned=returned, chosen=chosen, reason=reason, details=details,
                   new_form_key=form_key, label_url=return_label_url,
@@ -689,20 +696,24 @@ async def order_page(principal: NamedDependency[Principal], order_id: FromPath[s
 
 
 class KeyForm(msgspec.Struct, kw_only=True):
+    """A form whose only field is its key (a button that moves money or stock: cancel, ship)."""
+
     form_key: str = ""
 
 
 @post(f"{ORDERS}/{{order_id:str}}/cancel", guards=[seller_only], include_in_schema=False, status_code=200)
-async def cancel(request: Request[Any, Any, Any], principal: NamedDependency[Principal],
-                 order_id: FromPath[str]) -> Template | Redirect:
+async def cancel(principal: NamedDependency[Principal], order_id: FromPath[str],
+                 data: Annotated[KeyForm, FormBody]) -> Template | Redirect:
     """Cancel within 30 minutes of confirmation: the vouchers' holds voided, the card released."""
-    key = str((await request.form()).get("form_key") or "")
     action = f"{ORDERS}/{order_id}/cancel"
     try:
-        await once(principal, key, action, KeyForm(), Order, partial(shop_orders.cancel_order, principal, order_id))
+        await once(principal, data.form_key, action, KeyForm(), Order,
+                   partial(shop_orders.cancel_order, principal, order_id))
     except Conflict as exc:
-        message = ("The 30 minutes to cancel are over: the order is being prepared. Once it is delivered, you "
-                   "can return it within 14 days." if exc.code == "cancellation_window_closed" else exc.detail)
+        message = exc.detail
+        if exc.code == "cancellation_window_closed":
+            message = ("The 30 minutes to cancel are over: the order is being prepared. Once it is "
+                       "delivered, you can return it within 14 days.")
         return await _order_page(principal, order_id, status=409, problem=message)
     return see_other(f"{ORDERS}/{order_id}?cancelled=1")
 
@@ -719,13 +730,15 @@ async def request_return(request: Request[Any, Any, Any], principal: NamedDepend
         message = ("Tick the pieces you are sending back." if not chosen
                    else "Tell us why you are sending them back.")
         return await _order_page(principal, order_id, status=422, return_problem=message, **keep)
-    data = ReturnCreate(listing_ids=chosen, reason=RETURN_REASONS[reason] + (f": {details}" if details else ""))
+    data = ReturnCreate(listing_ids=chosen,
+                        reason=RETURN_REASONS[reason] + (f": {details}" if details else ""))
     action = f"{ORDERS}/{order_id}/returns"
     try:
         made = await once(principal, str(form.get("form_key") or ""), action, data, ReturnOut,
                           partial(shop_orders.request_return, principal, order_id, data))
     except (Conflict, InvalidInput) as exc:
-        return await _order_page(principal, order_id, status=status_of(exc), return_problem=exc.detail, **keep)
+        return await _order_page(principal, order_id, status=status_of(exc), return_problem=exc.detail,
+                                 **keep)
     return see_other(f"{ORDERS}/{order_id}?returned={made.id}#return-{made.id}")
 
 

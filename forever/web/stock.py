@@ -1,6 +1,7 @@
 """The resale warehouse's pages: stock, a piece's refurbishment checklist with its listing photos, the listing
-filled in from the catalog and the grading with its price (the grid's, or the staff's own), publication; orders
-to ship; returns to receive, each piece checked against its passport. Thin: forever.listings does the work.
+filled in from the catalog and the grading with its price (the grid's, or the staff's own), publication;
+orders to ship; returns to receive, each piece checked against its passport. Thin: forever.listings does the
+work.
 
 Every page is plain forms answered with redirects, so it works without JavaScript.
 """
@@ -38,6 +39,7 @@ from forever.web.pages import form_key, once, render, see_other
 from forever.web.shop import (
     COUNTRY_NAMES,
     FINDING_WORDS,
+    KeyForm,
     METHOD_LABELS,
     ORDER_STATUS_LABELS,
     RETURN_STATUS_LABELS,
@@ -51,8 +53,9 @@ RETURNS = "/warehouse/returns"
 PAGE_SIZE = 30
 ORDERS_SHOWN = 20
 
-# The resale warehouse's people (the API's group): anyone else is told 404, and nobody signed in goes to sign in.
+# The resale warehouse's people (the API's group): anyone else is told 404; nobody signed in goes to sign in.
 resale_staff_page = RoleGuard("person", *RESALE_STAFF_ROLES)
+STAFF_PAGE: dict[str, Any] = {"guards": [resale_staff_page], "include_in_schema": False}
 Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
 Cursor = Annotated[str | None, QueryParameter(max_length=200)]
@@ -63,13 +66,14 @@ STEP_TITLES = {model.CLEANED: "Cleaned", model.PRESSED: "Pressed", model.RETAGGE
                model.PHOTOGRAPHED: "Photographed"}
 MISSING_WORDS = {**{step: f"not {title.lower()} yet" for step, title in STEP_TITLES.items()},
                  "photos": "no listing photo", "size": "no size chosen"}
-STOCK_STATUS_LABELS = {model.STOCK: "Being refurbished", model.LIVE: "On sale", model.RESERVED: "In a checkout",
-                       model.SOLD: "Sold"}
+STOCK_STATUS_LABELS = {model.STOCK: "Being refurbished", model.LIVE: "On sale",
+                       model.RESERVED: "In a checkout", model.SOLD: "Sold"}
 EVENT_WORDS = {
     "entered_stock": "Entered stock", "cleaned": "Cleaned", "pressed": "Pressed", "retagged": "Re-tagged",
     "photographed": "Photographed", "photo_added": "Photo added", "photo_removed": "Photo removed",
     "repriced": "Price changed", "size_set": "Size chosen", "published": "Put on sale",
-    "unpublished": "Taken off the shop", "sold": "Sold", "order_cancelled": "Order cancelled", "returned": "Returned",
+    "unpublished": "Taken off the shop", "sold": "Sold", "order_cancelled": "Order cancelled",
+    "returned": "Returned",
 }
 SHIP_STATUSES = {model.CONFIRMED: "To ship", model.SHIPPED: "Shipped", model.DELIVERED: "Delivered"}
 
@@ -78,17 +82,22 @@ def _nav(current: str) -> dict[str, Any]:
     return {"nav": "resale", "subnav": current}
 
 
-# --- stock ----------------------------------------------------------------------------------------------------
+def _next(status: str, cursor: str | None) -> str | None:
+    """The query of a list's next page, if there is one."""
+    return urlencode({"status": status, "cursor": cursor}) if cursor else None
 
 
-@get(STOCK, guards=[resale_staff_page], include_in_schema=False)
+# --- stock --------------------------------------------------------------------------------------------------
+
+
+@get(STOCK, **STAFF_PAGE)
 async def stock(status: Status = None, cursor: Cursor = None) -> Template:
     """Pieces by status (being refurbished first), newest arrivals first, with what each still needs."""
     chosen = status if status in STOCK_STATUS_LABELS else model.STOCK
     page = await listings.list_stock(chosen, PAGE_SIZE, cursor)
     return render("stock/stock.html", **_nav("stock"), items=page.items, chosen=chosen,
                   status_labels=STOCK_STATUS_LABELS, missing_words=MISSING_WORDS,
-                  next=urlencode({"status": chosen, "cursor": page.next_cursor}) if page.next_cursor else None)
+                  next=_next(chosen, page.next_cursor))
 
 
 async def _piece_page(listing_id: str, *, status: int = 200, problem: str | None = None,
@@ -106,7 +115,7 @@ def photo_src(listing_id: str, photo_id: str) -> str:
     return f"{STOCK}/{listing_id}/photos/{photo_id}"
 
 
-@get(f"{STOCK}/{{listing_id:str}}", guards=[resale_staff_page], include_in_schema=False)
+@get(f"{STOCK}/{{listing_id:str}}", **STAFF_PAGE)
 async def stock_piece(listing_id: FromPath[str], done: Flag = None) -> Template:
     return await _piece_page(listing_id, done=done)
 
@@ -116,7 +125,7 @@ class StepForm(msgspec.Struct, kw_only=True):
     done: str = "1"
 
 
-@post(f"{STOCK}/{{listing_id:str}}/steps", guards=[resale_staff_page], include_in_schema=False, status_code=200)
+@post(f"{STOCK}/{{listing_id:str}}/steps", **STAFF_PAGE, status_code=200)
 async def tick(principal: NamedDependency[Principal], listing_id: FromPath[str],
                data: Annotated[StepForm, FormBody]) -> Template | Redirect:
     """Tick (or untick) a refurbishment step."""
@@ -140,7 +149,7 @@ def _photo_too_large(_: Request[Any, Any, Any], __: RequestEntityTooLarge) -> Te
                   message=UPLOAD_PROBLEMS[intake.PHOTO_TOO_LARGE])
 
 
-@post(f"{STOCK}/{{listing_id:str}}/photos", guards=[resale_staff_page], include_in_schema=False, status_code=200,
+@post(f"{STOCK}/{{listing_id:str}}/photos", **STAFF_PAGE, status_code=200,
       exception_handlers={RequestEntityTooLarge: _photo_too_large})
 async def add_photo(principal: NamedDependency[Principal], listing_id: FromPath[str],
                     data: Annotated[PhotoForm, Multipart]) -> Template | Redirect:
@@ -152,7 +161,8 @@ async def add_photo(principal: NamedDependency[Principal], listing_id: FromPath[
     except NotFound:
         raise
     except DomainError as exc:
-        return await _piece_page(listing_id, status=status_of(exc), problem=UPLOAD_PROBLEMS.get(exc.code, exc.detail))
+        problem = UPLOAD_PROBLEMS.get(exc.code, exc.detail)
+        return await _piece_page(listing_id, status=status_of(exc), problem=problem)
     return see_other(f"{STOCK}/{listing_id}#photos")
 
 
@@ -167,7 +177,7 @@ async def remove_photo(principal: NamedDependency[Principal], listing_id: FromPa
     return see_other(f"{STOCK}/{listing_id}#photos")
 
 
-@get(f"{STOCK}/{{listing_id:str}}/photos/{{photo_id:str}}", guards=[resale_staff_page], include_in_schema=False)
+@get(f"{STOCK}/{{listing_id:str}}/photos/{{photo_id:str}}", **STAFF_PAGE)
 async def photo(listing_id: FromPath[str], photo_id: FromPath[str]) -> File:
     found = await listings.listing_photo(listing_id, photo_id, staff=True)
     return File(path=found.path, media_type=found.media_type, content_disposition_type="inline",
@@ -182,7 +192,7 @@ class ListingForm(msgspec.Struct, kw_only=True):
     size: str = ""
 
 
-@post(f"{STOCK}/{{listing_id:str}}/listing", guards=[resale_staff_page], include_in_schema=False, status_code=200)
+@post(f"{STOCK}/{{listing_id:str}}/listing", **STAFF_PAGE, status_code=200)
 async def update_listing(principal: NamedDependency[Principal], listing_id: FromPath[str],
                          data: Annotated[ListingForm, FormBody]) -> Template | Redirect:
     try:
@@ -200,7 +210,7 @@ async def update_listing(principal: NamedDependency[Principal], listing_id: From
     return see_other(f"{STOCK}/{listing_id}?done=listing#listing")
 
 
-@post(f"{STOCK}/{{listing_id:str}}/publish", guards=[resale_staff_page], include_in_schema=False, status_code=200)
+@post(f"{STOCK}/{{listing_id:str}}/publish", **STAFF_PAGE, status_code=200)
 async def publish(principal: NamedDependency[Principal], listing_id: FromPath[str]) -> Template | Redirect:
     try:
         await listings.publish(principal, listing_id)
@@ -209,7 +219,7 @@ async def publish(principal: NamedDependency[Principal], listing_id: FromPath[st
     return see_other(f"{STOCK}/{listing_id}?done=published")
 
 
-@post(f"{STOCK}/{{listing_id:str}}/unpublish", guards=[resale_staff_page], include_in_schema=False,
+@post(f"{STOCK}/{{listing_id:str}}/unpublish", **STAFF_PAGE,
       status_code=200)
 async def unpublish(principal: NamedDependency[Principal], listing_id: FromPath[str]) -> Template | Redirect:
     try:
@@ -219,7 +229,7 @@ async def unpublish(principal: NamedDependency[Principal], listing_id: FromPath[
     return see_other(f"{STOCK}/{listing_id}?done=unpublished")
 
 
-# --- orders to ship -------------------------------------------------------------------------------------------
+# --- orders to ship -----------------------------------------------------------------------------------------
 
 
 async def _orders_page(principal: Principal, status: str, cursor: str | None, *, code: int = 200,
@@ -230,21 +240,17 @@ async def _orders_page(principal: Principal, status: str, cursor: str | None, *,
                   statuses=SHIP_STATUSES, status_labels=ORDER_STATUS_LABELS, method_labels=METHOD_LABELS,
                   country_names=COUNTRY_NAMES, now=clock.now(), problem=problem, shipped=shipped,
                   new_form_key=form_key,
-                  next=urlencode({"status": status, "cursor": page.next_cursor}) if page.next_cursor else None)
+                  next=_next(status, page.next_cursor))
 
 
-@get(TO_SHIP, guards=[resale_staff_page], include_in_schema=False)
+@get(TO_SHIP, **STAFF_PAGE)
 async def orders_to_ship(principal: NamedDependency[Principal], status: Status = None, cursor: Cursor = None,
                          shipped: Flag = None) -> Template:
     return await _orders_page(principal, status if status in SHIP_STATUSES else model.CONFIRMED, cursor,
                               shipped=shipped)
 
 
-class KeyForm(msgspec.Struct, kw_only=True):
-    form_key: str = ""
-
-
-@post(f"{TO_SHIP}/{{order_id:str}}/ship", guards=[resale_staff_page], include_in_schema=False, status_code=200)
+@post(f"{TO_SHIP}/{{order_id:str}}/ship", **STAFF_PAGE, status_code=200)
 async def ship(principal: NamedDependency[Principal], order_id: FromPath[str],
                data: Annotated[KeyForm, FormBody]) -> Template | Redirect:
     """Ship an order whose 30 minutes to cancel are over: the vouchers' holds and the card are captured."""
@@ -257,30 +263,31 @@ async def ship(principal: NamedDependency[Principal], order_id: FromPath[str],
     return see_other(f"{TO_SHIP}?{urlencode({'shipped': order_id})}")
 
 
-# --- returns to receive ---------------------------------------------------------------------------------------
+# --- returns to receive -------------------------------------------------------------------------------------
 
 
-@get(RETURNS, guards=[resale_staff_page], include_in_schema=False)
+@get(RETURNS, **STAFF_PAGE)
 async def returns(status: Status = None, cursor: Cursor = None) -> Template:
     chosen = status if status in RETURN_STATUS_LABELS else model.REQUESTED
     page = await shop_orders.list_returns(chosen, ORDERS_SHOWN, cursor)
     return render("stock/returns.html", **_nav("returns"), returns=page.items, chosen=chosen,
                   status_labels=RETURN_STATUS_LABELS,
-                  next=urlencode({"status": chosen, "cursor": page.next_cursor}) if page.next_cursor else None)
+                  next=_next(chosen, page.next_cursor))
 
 
 async def _return_page(return_id: str, *, status: int = 200, problem: str | None = None,
                        posted: dict[str, str] | None = None) -> Template:
     found = await shop_orders.get_return(return_id)
-    # The passports to check against, while the pieces are still the buyer's (received, they are back in stock).
+    # The passports to check against while the pieces are the buyer's (received, they are back in stock).
     pieces = ({line.listing_id: await listings.get_listing(line.listing_id) for line in found.items}
               if found.status == model.REQUESTED else {})
-    return render("stock/return.html", status=status, **_nav("returns"), ret=found, pieces=pieces, problem=problem,
-                  posted=posted or {}, status_labels=RETURN_STATUS_LABELS, boxes=passport_boxes,
-                  view_titles=VIEW_TITLES, finding_words=FINDING_WORDS, new_form_key=form_key)
+    return render("stock/return.html", status=status, **_nav("returns"), ret=found, pieces=pieces,
+                  problem=problem, posted=posted or {}, status_labels=RETURN_STATUS_LABELS,
+                  boxes=passport_boxes, view_titles=VIEW_TITLES, finding_words=FINDING_WORDS,
+                  new_form_key=form_key)
 
 
-@get(f"{RETURNS}/{{return_id:str}}", guards=[resale_staff_page], include_in_schema=False)
+@get(f"{RETURNS}/{{return_id:str}}", **STAFF_PAGE)
 async def return_page(return_id: FromPath[str]) -> Template:
     return await _return_page(return_id)
 
@@ -292,7 +299,8 @@ def reception_of(form: Any, listing_ids: list[str]) -> ReturnReception:
     for listing_id in listing_ids:
         matches = form.get(f"match-{listing_id}")
         if matches not in ("yes", "no"):
-            raise InvalidInput("Say for every piece whether it matches its passport.", code="check_every_piece")
+            raise InvalidInput("Say for every piece whether it matches its passport.",
+                               code="check_every_piece")
         observed = str(form.get(f"observed-{listing_id}") or "") or None
         checks.append({"listing_id": listing_id, "condition_matches": matches == "yes",
                        "observed_condition": observed if matches == "no" else None,
@@ -300,11 +308,11 @@ def reception_of(form: Any, listing_ids: list[str]) -> ReturnReception:
     return msgspec.convert({"items": checks}, ReturnReception)
 
 
-@post(f"{RETURNS}/{{return_id:str}}/receive", guards=[resale_staff_page], include_in_schema=False,
+@post(f"{RETURNS}/{{return_id:str}}/receive", **STAFF_PAGE,
       status_code=200)
 async def receive(request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                   return_id: FromPath[str]) -> Template | Redirect:
-    """Receive a return: pieces as graded are refunded on the card, the rest withheld; all go back to stock."""
+    """Receive a return: pieces as graded are refunded on the card, the others withheld; all back to stock."""
     form = await request.form()
     posted = {key: str(value) for key, value in form.items()}
     found = await shop_orders.get_return(return_id)
