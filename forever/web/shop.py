@@ -612,6 +612,8 @@ async def place_order(request: Request[Any, Any, Any],
     ids = _clean_ids(posted.getall("listing_ids", []))
     if not ids:
         return see_other(CART)
+    if posted.get("recalculate"):  # "Update the total", without script: the page again, nothing ordered
+        return await _checkout_page(request, principal, form)
     order, problems = order_of(ids, form)
     if order is None:
         return await _checkout_page(request, principal, form, status=422, problems=problems)

@@ -162,6 +162,10 @@ async def test_the_cart_sets_pieces_aside_and_checkout_pays_with_a_voucher_and_a
         assert 'id="delivery-fee">€30<' in express.text and "<html" not in express.text
         po_box_price = await browser.post("/shop/checkout/price", data=checkout_form(page, line1="Postfach 12 34"))
         assert "We do not deliver to PO boxes" in po_box_price.text
+        without_script = await browser.post("/shop/checkout", data={**checkout_form(page, method="express"),
+                                                                    "recalculate": "1"})
+        assert without_script.status_code == 200 and 'id="delivery-fee">€30<' in without_script.text
+        assert 'value="express" checked' in without_script.text
 
         po_box = await browser.post("/shop/checkout", data={**checkout_form(page, line1="Postfach 12 34"),
                                                             **card_fields()})

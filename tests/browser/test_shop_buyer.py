@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from shop_helpers import credited_pieces, delivered_days_ago, new_account, publish, voucher
 from station_helpers import PASSWORD, sign_in
 from test_security_headers_in_browser import refusals
+from test_seller_pages import assert_tap_targets
 from test_till import sign_in_with_the_keyboard
 
 from forever import rules
@@ -67,6 +68,7 @@ def test_a_buyer_on_a_phone_filters_buys_partly_with_a_voucher_and_cancels(phone
     page.get_by_role("link", name="Shop", exact=True).click()
     expect(page).to_have_url(re.compile(r"/shop$"))
     no_sideways_scroll(page)
+    assert_tap_targets(page)
     with page.expect_response(re.compile(r"/shop\?.*category=shirts")) as filtered:
         page.get_by_label("Category").select_option("shirts")
     assert filtered.value.ok
@@ -92,10 +94,12 @@ def test_a_buyer_on_a_phone_filters_buys_partly_with_a_voucher_and_cancels(phone
     assert photo["y"] <= box["y"] and box["y"] + box["height"] <= photo["y"] + photo["height"] + 1
     expect(passport.locator(".passport-photo__marks-list")).to_contain_text("1. A hole")
     no_sideways_scroll(page)
+    assert_tap_targets(page)
 
     page.get_by_role("button", name="Add to cart").click()
     expect(page).to_have_url(re.compile(r"/shop/cart\?added="))
     expect(page.locator("#hold")).to_contain_text("Set aside for you until")
+    assert_tap_targets(page)
     page.get_by_role("link", name="Go to checkout").click()
     expect(page.get_by_label("Name", exact=True)).to_have_value("Inès Moreau")
     page.get_by_label("Street and number").fill("12 rue de Turenne")
@@ -146,9 +150,7 @@ def test_checkout_by_keyboard_alone_on_a_desktop(desktop: Page, server: Server) 
     page.keyboard.type("75004")
     page.keyboard.press("Tab")
     page.keyboard.type("Paris")
-    tab_to(page, "country")
-    tab_to(page, "other_codes")
-    page.keyboard.press("Shift+Tab")  # back to the delivery method: the arrows choose express
+    tab_to(page, "method-standard")  # the delivery method: the arrows choose express
     with page.expect_response(re.compile(r"/shop/checkout/price$")):
         page.keyboard.press("ArrowDown")
     expect(page.locator('input[name="method"][value="express"]')).to_be_checked()
