@@ -10,17 +10,19 @@ from forever.api import grading
 from forever.api import listings
 from forever.api import orders
 from forever.api import privacy
+from forever.api.problem_docs import with_problems
 
-health_router = Router(path="/", route_handlers=[system.health, system.metrics])
+health_router = Router(path="/", route_handlers=with_problems([system.health, system.metrics]))
 
 api_router = Router(
     path="/api/v1",
-    route_handlers=[system.health, system.ping, *accounts.handlers, *catalog.handlers, *quotes.handlers,
+    route_handlers=with_problems([system.health, system.ping, *accounts.handlers, *catalog.handlers,
+                                  *quotes.handlers,
                     *vouchers.handlers,
                     *tradeins.handlers,
                     *rules.handlers,
                     *grading.handlers,
                     *listings.handlers,
                     *orders.handlers,
-                    *privacy.handlers],
+                    *privacy.handlers]),
 )

@@ -30,8 +30,8 @@ from forever.accounts import service as accounts
 
 FRESH_PHOTO = "fresh_photo"  # a photo of its own for each caller let through: the route removes it
 # Which object fills a path parameter, by its name, unless the route says otherwise below.
-PARAMETERS = {"quote_id": "quote", "tradein_id": "tradein", "item_id": "awaiting_item", "photo_id": "grading_photo",
-              "listing_id": "stock_piece", "order_id": "order", "return_id": "return", "hold_id": "hold",
+PARAMETERS = {"quote_id": "quote", "tradein_id": "tradein", "item_id": "awaiting_item",
+              "photo_id": "grading_photo", "listing_id": "stock_piece", "order_id": "order", "return_id": "return", "hold_id": "hold",
               "code": "voucher_code", "account_id": "owner_id", "request_id": "privacy_request",
               "name": "label_name"}
 ROUTE_PARAMETERS = {
@@ -130,7 +130,8 @@ async def owner_s_world(client: httpx.AsyncClient) -> World:
     return World(
         headers={ANONYMOUS: {}, OWNER: owner, OTHER_SELLER: shop.seller, BUYER: shop.buyer, GRADER: shop.grader,
                  STORE_STAFF: shop.store_staff, SERVICE: shop.service, ADMIN: shop.admin, **keys},
-        objects={"quote": unaccepted.json()["id"], "tradein": tradein.json()["id"], "awaiting_item": awaiting["id"],
+        objects={"quote": unaccepted.json()["id"], "tradein": tradein.json()["id"],
+                 "awaiting_item": awaiting["id"],
                  "countered_item": countered["id"], "grading_photo": person.photo_id, "stock_piece": stock_piece,
                  "stock_photo": await stock_photo(client, shop.admin, stock_piece), "sold_listing": sold,
                  "order": person.order["id"], "delivered_order": delivered_order, "return": returned.json()["id"],
