@@ -433,6 +433,7 @@ async def publish(staff: Principal, listing_id: str, *, claim: Claim | None = No
         await record_event(key, "published", actor_of(staff), _eur(row["price"]).format())
         piece = await get_stock_piece(listing_id)
         await idempotency.record(claim, piece)
+    _facets_cache.clear()  # staff who just published expect the piece's category among the filters
     log.info("listing %s is live at %d", key, row["price"])
     return piece
 
@@ -449,6 +450,7 @@ async def unpublish(staff: Principal, listing_id: str, *, claim: Claim | None = 
         await record_event(key, "unpublished", actor_of(staff))
         piece = await get_stock_piece(listing_id)
         await idempotency.record(claim, piece)
+    _facets_cache.clear()
     return piece
 
 

@@ -153,3 +153,14 @@ async def test_a_cursor_of_another_sort_is_refused(client, shop):
     page = await search(client, sort="price_asc", limit=2)
     response = await client.get("/api/v1/listings", params={"sort": "newest", "cursor": page["next_cursor"]})
     assert response.status_code == 422 and response.json()["code"] == "invalid_cursor"
+
+
+async def test_facets_follow_a_piece_taken_off_and_put_back_at_once(client, shop):
+    """Counts are cached, but not across staff's own publish/unpublish: the filters must offer what they just did."""
+    before = (await client.get("/api/v1/listings/facets")).json()["total"]
+    off = await client.post(f"/api/v1/stock/{shop.ids[0]}/unpublish", headers=shop.store_staff)
+    assert off.status_code == 200, off.text
+    assert (await client.get("/api/v1/listings/facets")).json()["total"] == before - 1
+    back = await client.post(f"/api/v1/stock/{shop.ids[0]}/publish", headers=shop.store_staff)
+    assert back.status_code == 200, back.text
+    assert (await client.get("/api/v1/listings/facets")).json()["total"] == before
