@@ -132,9 +132,9 @@ async def test_only_sellers_reach_quotes_and_others_are_refused_before_their_bod
     grader = bearer(await sign_in(client, "grader@example.com"))
     key = bearer(await accounts.create_api_key("eshop"))
     for headers in (grader, key):
+        malformed = {**headers, "content-type": "application/json"}
         for response in (await client.post("/api/v1/quotes", headers=headers, json={"items": [line("SW-SS24")]}),
-                         await client.post("/api/v1/quotes", headers={**headers, "content-type": "application/json"},
-                                           content=b"{not json"),
+                         await client.post("/api/v1/quotes", headers=malformed, content=b"{not json"),
                          await client.get("/api/v1/quotes", headers=headers),
                          await client.get(f"/api/v1/quotes/{body['id']}", headers=headers)):
             assert response.status_code == 404, response.text
