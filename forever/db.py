@@ -49,20 +49,39 @@ class _WriteQueue:
 
 
 def _apply_batches(connection: sqlite3.Connection, batches: list[Sequence[Statement]]) -> list[Exception | None]:
-    """Inside an immediate transaction: every batch in its own savepoint, so one failing batch fails alone."""
-    outcomes: list[Exception | None] = []
-    for statements in batches:
-        connection.execute("SAVEPOINT batch")
-        try:
-            for sql, args in statements:
-                connection.execute(sql, args)
-        except Exception as exc:
-            connection.execute("ROLLBACK TO batch")
-            outcomes.append(exc)
-        else:
-            outcomes.append(None)
-        connection.execute("RELEASE batch")
+    """Inside an immediate transaction: every batch, all or nothing, failing alone.
+
+    Optimistic, as a batch almost never fails: all of them under one savepoint; only if one fails are they
+    undone and run again one by one, each under its own (two statements a group rather than two a batch).
+    """
+    connection.execute("SAVEPOINT batches")
+    try:
+        for statements in batches:
+            _run(connection, statements)
+    except Exception:
+        connection.execute("ROLLBACK TO batches")
+        outcomes = [_apply_alone(connection, statements) for statements in batches]
+    else:
+        outcomes = [None] * len(batches)
+    connection.execute("RELEASE batches")
     return outcomes
+
+
+def _apply_alone(connection: sqlite3.Connection, statements: Sequence[Statement]) -> Exception | None:
+    connection.execute("SAVEPOINT batch")
+    try:
+        _run(connection, statements)
+    except Exception as exc:
+        connection.execute("ROLLBACK TO batch")
+        return exc
+    finally:
+        connection.execute("RELEASE batch")
+    return None
+
+
+def _run(connection: sqlite3.Connection, statements: Sequence[Statement]) -> None:
+    for sql, args in statements:
+        connection.execute(sql, args)
 
 
 class _LeasedConnection:
