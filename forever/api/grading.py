@@ -17,6 +17,7 @@ from litestar.response import File
 
 from forever.accounts.schemas import Principal
 from forever.api.idempotency import IdempotencyKey, idempotent
+from forever.api.problem_docs import conflicts
 from forever.api.tradeins import grader_or_admin_only
 from forever.auth import grader_only, seller_only, signed_in
 from forever.grading import intake, service
@@ -61,6 +62,9 @@ def _photo_too_large(_: Request, __: RequestEntityTooLarge) -> Response:
 
 
 UPLOAD_ERRORS = {RequestEntityTooLarge: _photo_too_large}
+# A grader has the piece they opened in hand until they decide or release it (or leave it 30 minutes idle).
+TAKEN = "another grader has the piece in hand (`piece_taken`: who, since when, free at what time)"
+NOT_AWAITING = "the piece is no longer awaiting grading (`not_awaiting_grading`)"
 
 
 @get("/grading/queue", tags=["grading"], guards=[grader_only],
@@ -77,25 +81,37 @@ async def analyze(data: Annotated[PhotoUpload, Multipart]) -> Analysis:
 
 
 @post("/grading/items/{item_id:str}/photos", tags=["grading"], guards=[grader_only], status_code=201,
-      exception_handlers=UPLOAD_ERRORS, summary="Photograph a piece: stored with its analysis")
+      exception_handlers=UPLOAD_ERRORS, summary="Photograph a piece: stored with its analysis",
+      responses=conflicts(f"Not now: {TAKEN}, or {NOT_AWAITING}."))
 async def add_photo(principal: NamedDependency[Principal], item_id: FromPath[str],
                     data: Annotated[PiecePhotoUpload, Multipart]) -> PhotoAdded:
     return await service.add_photo(principal, item_id, data.view, await data.photo.read())
 
 
 @get("/grading/items/{item_id:str}", tags=["grading"], guards=[grader_only],
-     summary="A piece at the station: declared condition, offer, catalog data, photos, suggested grade")
+     summary="A piece at the station: declared condition, offer, catalog data, photos, suggested grade; "
+             "taken in hand by the grader while it awaits grading",
+     responses=conflicts(f"Not now: {TAKEN}."))
 async def grading_item(principal: NamedDependency[Principal], item_id: FromPath[str]) -> StationPiece:
     return await service.open_piece(principal, item_id)
 
 
 @post("/grading/items/{item_id:str}/decision", tags=["grading"], guards=[grader_only], status_code=200,
-      summary="Grade a piece (credited or counter-offered) or refuse it with a reason")
+      summary="Grade a piece (credited or counter-offered) or refuse it with a reason",
+      responses=conflicts(f"Not now: {TAKEN}, or {NOT_AWAITING} (decided already); or the first request "
+                          "with this Idempotency-Key is still running (`request_in_progress`)."))
 async def decide(request: Request, principal: NamedDependency[Principal], item_id: FromPath[str],
                  data: JSONBody[DecisionCreate],
                  idempotency_key: IdempotencyKey = None) -> Response[StationPiece]:
     return await idempotent(request, principal, idempotency_key, data, 200,
                             partial(service.decide, principal, item_id, data))
+
+
+@post("/grading/items/{item_id:str}/release", tags=["grading"], guards=[grader_or_admin_only], status_code=200,
+      summary="Put a piece back in the queue for any grader (its grader, or an admin)",
+      responses=conflicts(f"Not yours to release: {TAKEN}."))
+async def release(principal: NamedDependency[Principal], item_id: FromPath[str]) -> StationPiece:
+    return await service.release(principal, item_id)
 
 
 @get("/grading/photos/{photo_id:str}", tags=["grading"], guards=[signed_in],
@@ -122,5 +138,5 @@ async def answer_counter_offer(request: Request, principal: NamedDependency[Prin
                             partial(service.answer_counter_offer, principal, tradein_id, item_id, data))
 
 
-handlers = [grading_queue, analyze, add_photo, grading_item, decide, photo, grading_dashboard,
+handlers = [grading_queue, analyze, add_photo, grading_item, decide, release, photo, grading_dashboard,
             answer_counter_offer]

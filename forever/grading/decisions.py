@@ -45,6 +45,14 @@ COUNTER_OFFER_DAYS = 14
 OPEN, ACCEPTED, LAPSED = "open", "accepted", "lapsed"
 COUNTER_OFFER_STATUSES: tuple[str, ...] = (OPEN, ACCEPTED, RETURNED, DONATED, LAPSED)
 
+# A grader holds the piece they opened until they decide or release it; left idle this long, it is free again
+# for the others (read as free: no background work needed).
+HOLD_IDLE = dt.timedelta(minutes=30)
+# Photos of a piece that left us without being credited (refused, or a counter-offer answered "return" or
+# "donate") are deleted this long after that decision or answer: time enough for the seller's questions and a
+# complaint, while a credited piece keeps its photos for its passport in the resale shop.
+UNSOLD_PHOTO_RETENTION = dt.timedelta(days=90)
+
 NO_PHOTO = "No photo yet: the analysis suggests a grade once the piece is photographed."
 
 
@@ -75,6 +83,11 @@ def outcome_of(declared_condition: str, grade: str) -> str:
     counter-offered."""
     rank = ACCEPTED_CONDITIONS.index
     return CREDITED if rank(grade) <= rank(declared_condition) else COUNTER_OFFER
+
+
+def hold_is_live(touched_at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a grader's hold on a piece, last touched at `touched_at`, still keeps the others out."""
+    return now - touched_at < HOLD_IDLE
 
 
 def counter_offer_deadline(offered_at: dt.datetime) -> dt.datetime:

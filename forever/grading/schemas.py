@@ -21,10 +21,30 @@ RefusalReason = Literal["stain", "hole", "tear", "odor", "missing_label", "missi
 CounterOfferDecision = Literal["accept", "return", "donate"]
 
 
+class Holder(Output):
+    """The grader who has a piece in hand at the station, and when it is free again if they leave it idle."""
+
+    grader_id: str
+    name: str
+    taken_at: dt.datetime
+    free_at: dt.datetime
+
+
 class QueueItem(SlaItem):
-    """A piece awaiting grading, with how many photos the station has of it so far."""
+    """A piece awaiting grading, with how many photos the station has of it so far and who has it in hand."""
 
     photo_count: int = 0
+    taken_by: Holder | None = None
+
+
+class PieceInHand(Output):
+    """A piece awaiting grading that a grader has in hand (the dashboard's list, where an admin releases it)."""
+
+    item_id: str
+    reference: str
+    product_ref: str
+    name: str
+    taken_by: Holder
 
 
 class QueuePage(Output):
@@ -143,6 +163,7 @@ class StationPiece(Output):
     decision: Decision | None = None
     counter_offer: CounterOffer | None = None
     return_shipment: ReturnShipment | None = None
+    taken_by: Holder | None = None
 
 
 class DecisionCreate(Input):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from forever import clock, db
+from forever.accounts import model as accounts_rules
 from forever.accounts import service as accounts
 from forever.accounts.schemas import Principal
 from forever.catalog import service as catalog
@@ -58,10 +59,12 @@ from forever.grading.schemas import (
     GradedTradeIn,
     GradedTradeInItem,
     GraderPace,
+    Holder,
     ModelSuggestion,
     Passport,
     PassportPhoto,
     PhotoAdded,
+    PieceInHand,
     QueueItem,
     SellerPhoto,
     StationPiece,
@@ -69,6 +72,7 @@ from forever.grading.schemas import (
 )
 from forever.grading.tables import CounterOffer as CounterOfferRow
 from forever.grading.tables import GradingDecision as DecisionRow
+from forever.grading.tables import GradingHold as HoldRow
 from forever.grading.tables import GradingPhoto as PhotoRow
 from forever.grading.tables import ReturnParcel as ReturnRow
 from forever.grading.tables import StationVisit as VisitRow
@@ -140,23 +144,34 @@ async def analyze(data: bytes) -> Analysis:
 
 
 async def queue(limit: int = 20, cursor: str | None = None) -> tuple[list[QueueItem], str | None]:
-    """Pieces awaiting grading, earliest SLA date first, with how many photos each has so far."""
+    """Pieces awaiting grading, earliest SLA date first, with how many photos each has so far and who has it
+    in hand."""
     items, next_cursor = await tradein.pieces_awaiting_grading(limit, cursor)
-    counts = await _photo_counts([item.item_id for item in items])
-    return [QueueItem(**msgspec.structs.asdict(item), photo_count=counts.get(item.item_id, 0))
+    item_ids = [item.item_id for item in items]
+    counts = await _photo_counts(item_ids)
+    holders = await _holders([uuid.UUID(item_id) for item_id in item_ids], clock.now())
+    return [QueueItem(**msgspec.structs.asdict(item), photo_count=counts.get(item.item_id, 0),
+                      taken_by=holders.get(item.item_id))
             for item in items], next_cursor
 
 
-async def next_in_queue(after: str) -> str | None:
-    """The piece to grade after `after` (decided or skipped): the next one in SLA order, else the queue's
-    first again (pieces skipped earlier come back); None when no other piece awaits grading."""
+NEXT_LOOKAHEAD = 50  # pieces looked at for one that no other grader has in hand
+
+
+async def next_in_queue(after: str, grader_id: str | None = None) -> str | None:
+    """The piece to grade after `after` (decided or skipped): the next one in SLA order that no other grader
+    has in hand, else the queue's first such again (pieces skipped earlier come back); None when no other
+    piece is free."""
     piece = await tradein.grading_piece(after)
-    following: list[QueueItem] = []
+    starts: list[str | None] = [None]
     if piece.sla_due_date is not None:  # its place in the queue, as the queue's own cursor writes it
-        following, _ = await queue(1, encode_cursor(piece.sla_due_date.isoformat(), piece.id))
-    if not following:
-        following, _ = await queue(1)
-    return following[0].item_id if following and following[0].item_id != after else None
+        starts.insert(0, encode_cursor(piece.sla_due_date.isoformat(), piece.id))
+    for start in starts:
+        following, _ = await queue(NEXT_LOOKAHEAD, start)
+        for item in following:
+            if item.item_id != after and (item.taken_by is None or item.taken_by.grader_id == grader_id):
+                return item.item_id
+    return None
 
 
 async def _photo_counts(item_ids: Sequence[str]) -> dict[str, int]:
@@ -211,10 +226,13 @@ def _write_photo(path: Path, data: bytes) -> None:
 
 
 async def add_photo(grader: Principal, item_id: str, view: str, data: bytes) -> PhotoAdded:
-    """Store a photo of a piece awaiting grading, analysed on arrival. A photo the intake refuses (413, 415,
-    422) leaves nothing behind: no row, no file."""
+    """Store a photo of a piece awaiting grading, analysed on arrival, and keep the piece in the grader's hand
+    (409 `piece_taken` if another grader has it). A photo the intake refuses (413, 415, 422) leaves nothing
+    behind: no row, no file."""
     _check_view(view)
-    _check_awaiting(await tradein.grading_piece(item_id))
+    piece = await tradein.grading_piece(item_id)
+    _check_awaiting(piece)
+    await _check_free_for(grader, piece)
     header, examination = await _examine(data)
     photo_id = db.time_ordered_uuid()  # photos taken within one clock tick still list in order
     piece_key = uuid.UUID(item_id)
@@ -223,7 +241,9 @@ async def add_photo(grader: Principal, item_id: str, view: str, data: bytes) -> 
     await asyncio.to_thread(_write_photo, path, data)
     try:
         async with db.write_transaction():
-            _check_awaiting(await tradein.grading_piece(item_id, lock=True))  # not decided meanwhile
+            piece = await tradein.grading_piece(item_id, lock=True)
+            _check_awaiting(piece)  # not decided meanwhile
+            await _take(grader, piece, clock.now())  # nor taken by another grader; it stays in hand
             await PhotoRow.insert(PhotoRow(
                 id=photo_id, item=piece_key, view=view, path=relative, media_type=_MEDIA_TYPES[header.format],
                 width=header.width, height=header.height, size_bytes=len(data),
@@ -349,16 +369,127 @@ def _suggestion_of(photos: Sequence[dict]) -> PieceSuggestion:
 
 
 async def open_piece(grader: Principal, item_id: str) -> StationPiece:
-    """A piece as the station shows it; the first time a grader opens a piece awaiting grading starts the
-    clock of the time they spend on it."""
+    """A piece as the station shows it, taken in hand by the grader when it awaits grading (409 `piece_taken`
+    while another grader has it); the first time a grader opens it starts the clock of the time they spend on
+    it."""
     piece = await tradein.grading_piece(item_id)
     if piece.status == AWAITING_GRADING:
-        await db.write_batch((
-            "INSERT INTO grading_visit (item, grader, opened_at, once_key) VALUES ({}, {}, {}, {}) "
-            "ON CONFLICT (once_key) DO NOTHING",
-            (uuid.UUID(piece.id), uuid.UUID(grader.account_id), clock.now(),
-             f"{piece.id}:{grader.account_id}"),
-        ))
+        now = clock.now()
+        async with db.write_transaction():
+            piece = await tradein.grading_piece(item_id, lock=True)
+            if piece.status == AWAITING_GRADING:
+                await _take(grader, piece, now)
+                await db.fetch(
+                    "INSERT INTO grading_visit (item, grader, opened_at, once_key) VALUES ({}, {}, {}, {}) "
+                    "ON CONFLICT (once_key) DO NOTHING",
+                    uuid.UUID(piece.id), uuid.UUID(grader.account_id), now, f"{piece.id}:{grader.account_id}")
+    return await _station_piece(piece)
+
+
+# --- who has a piece in hand --------------------------------------------------------------------------------
+
+
+async def _grader_name(account_id: str) -> str:
+    """How the station names a grader to the others: their name if staff records one, else their e-mail."""
+    if not account_id:
+        return "a former grader"
+    try:
+        account = await accounts.get_account(account_id)
+    except NotFound:
+        return "a former grader"
+    return f"{account.first_name} {account.last_name}".strip() or account.email
+
+
+async def _holders(item_keys: Sequence[uuid.UUID], now: dt.datetime) -> dict[str, Holder]:
+    """Who has each of these pieces in hand, by piece id (pieces left idle too long are free: not listed)."""
+    if not item_keys:
+        return {}
+    rows = await HoldRow.select().where(HoldRow.item.is_in(list(item_keys)),
+                                        HoldRow.touched_at > now - decisions.HOLD_IDLE)
+    names: dict[str, str] = {}
+    holders = {}
+    for row in rows:
+        if row["grader"] is None:
+            continue  # the grader's account is gone: nobody holds it
+        grader_id = str(row["grader"])
+        if grader_id not in names:
+            names[grader_id] = await _grader_name(grader_id)
+        holders[str(row["item"])] = Holder(grader_id=grader_id, name=names[grader_id], taken_at=row["taken_at"],
+                                           free_at=row["touched_at"] + decisions.HOLD_IDLE)
+    return holders
+
+
+def _paris_time(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(clock.PARIS):%H:%M}"
+
+
+def _taken(holder: Holder) -> Conflict:
+    return Conflict(f"This piece is with {holder.name} since {_paris_time(holder.taken_at)}: it is free again "
+                    f"once they decide or release it, or if left idle, at {_paris_time(holder.free_at)}.",
+                    code="piece_taken")
+
+
+async def _held_by_another(grader_id: str, item_key: uuid.UUID, now: dt.datetime) -> Holder | None:
+    holder = (await _holders([item_key], now)).get(str(item_key))
+    return holder if holder is not None and holder.grader_id != grader_id else None
+
+
+async def _check_free_for(grader: Principal, piece: GradingPiece) -> None:
+    """409 `piece_taken` when another grader has the piece in hand (a quick look, before slow work; the
+    write that follows checks again under the piece's lock)."""
+    holder = await _held_by_another(grader.account_id, uuid.UUID(piece.id), clock.now())
+    if holder is not None:
+        raise _taken(holder)
+
+
+async def _take(grader: Principal, piece: GradingPiece, now: dt.datetime) -> None:
+    """Take the piece in hand for the grader, or keep it there (idle time starts again); 409 `piece_taken` if
+    another grader has it. Inside the caller's write transaction, after `grading_piece(lock=True)`: two
+    graders opening one piece at once are served one after the other, and the second is refused."""
+    key = uuid.UUID(piece.id)
+    holder = await _held_by_another(grader.account_id, key, now)
+    if holder is not None:
+        raise _taken(holder)
+    mine = uuid.UUID(grader.account_id)
+    row = await HoldRow.select().where(HoldRow.item == key).first()
+    if row is None:
+        await HoldRow.insert(HoldRow(item=key, grader=mine, taken_at=now, touched_at=now))
+        return
+    kept = row["grader"] == mine and decisions.hold_is_live(row["touched_at"], now)
+    await HoldRow.update({HoldRow.grader: mine, HoldRow.taken_at: row["taken_at"] if kept else now,
+                          HoldRow.touched_at: now}).where(HoldRow.item == key)
+
+
+async def pieces_in_hand() -> list[PieceInHand]:
+    """The pieces awaiting grading that graders have in hand now, longest held first."""
+    now = clock.now()
+    rows = await HoldRow.select(HoldRow.item).where(HoldRow.touched_at > now - decisions.HOLD_IDLE).order_by(
+        HoldRow.taken_at)
+    holders = await _holders([row["item"] for row in rows], now)
+    found = []
+    for row in rows:
+        holder = holders.get(str(row["item"]))
+        piece = await tradein.grading_piece(str(row["item"]))
+        if holder is not None and piece.status == AWAITING_GRADING:
+            found.append(PieceInHand(item_id=piece.id, reference=piece.reference, product_ref=piece.product_ref,
+                                     name=piece.name, taken_by=holder))
+    return found
+
+
+async def release(principal: Principal, item_id: str) -> StationPiece:
+    """Put a piece back in the queue for any grader: by the grader who has it (or anyone, once it is idle too
+    long) or by an admin; 409 `piece_taken` for another grader. Releasing a piece nobody holds changes
+    nothing."""
+    async with db.write_transaction():
+        piece = await tradein.grading_piece(item_id, lock=True)
+        key = uuid.UUID(piece.id)
+        holder = await _held_by_another(principal.account_id, key, clock.now())
+        if holder is not None and principal.role != accounts_rules.ADMIN:
+            raise _taken(holder)
+        await HoldRow.delete().where(HoldRow.item == key)
+    if holder is not None:
+        log.info("piece %s released by admin %s (it was with %s)", piece.id, principal.account_id,
+                 holder.grader_id)
     return await _station_piece(piece)
 
 
@@ -375,6 +506,7 @@ async def _station_piece(piece: GradingPiece) -> StationPiece:
     decision = await DecisionRow.select().where(DecisionRow.item == key).output(load_json=True).first()
     offer = await CounterOfferRow.select().where(CounterOfferRow.item == key).first()
     shipment = await ReturnRow.select().where(ReturnRow.item == key).first()
+    holder = (await _holders([key], clock.now())).get(piece.id) if piece.status == AWAITING_GRADING else None
     return StationPiece(
         id=piece.id, tradein_id=piece.tradein_id, reference=piece.reference, line=piece.line,
         product_ref=piece.product_ref, name=piece.name, category=piece.category, season=piece.season,
@@ -386,7 +518,7 @@ async def _station_piece(piece: GradingPiece) -> StationPiece:
         photos=[_stored_photo(row) for row in photos], suggestion=_suggestion_of(photos),
         decision=_decision(decision) if decision else None,
         counter_offer=_counter_offer(offer) if offer else None,
-        return_shipment=_return_shipment(shipment) if shipment else None)
+        return_shipment=_return_shipment(shipment) if shipment else None, taken_by=holder)
 
 
 def _catalog_data(product: Product) -> CatalogData:
@@ -469,7 +601,8 @@ async def decide(grader: Principal, item_id: str, data: DecisionCreate, *,
     for the lower grade; refused, it is sent back (a return parcel is booked) or donated, as the seller chose.
 
     Kept with it: the grader, the time, the photos, the model's suggestion and the seconds spent. A piece is
-    decided once: a second decision is 409 `not_awaiting_grading`.
+    decided once: a second decision is 409 `not_awaiting_grading`; one by a grader other than the one who has
+    it in hand, 409 `piece_taken`.
     """
     _check_decision(data)
     now = clock.now()
@@ -478,6 +611,10 @@ async def decide(grader: Principal, item_id: str, data: DecisionCreate, *,
         piece = await tradein.grading_piece(item_id, lock=True)
         _check_awaiting(piece)
         key = uuid.UUID(piece.id)
+        holder = await _held_by_another(grader.account_id, key, now)
+        if holder is not None:
+            raise _taken(holder)
+        await HoldRow.delete().where(HoldRow.item == key)  # decided: out of everyone's hands
         photos = (await _photos_of([key])).get(piece.id, [])
         suggestion = _suggestion_of(photos)
         grade = REFUSED if data.refused else data.grade

@@ -1,5 +1,5 @@
-"""The grading station's records: stored photos with their analyses, who opened which piece, decisions with
-the model's suggestion beside them, counter-offers, and return parcels.
+"""The grading station's records: stored photos with their analyses, who opened which piece and who holds it,
+decisions with the model's suggestion beside them, counter-offers, and return parcels.
 
 Pieces are trade-in items (forever.tradein owns them): they are referred to by id, not by a foreign key, so
 each domain keeps its own tables.
@@ -39,6 +39,17 @@ class StationVisit(Table, tablename="grading_visit"):
     opened_at = Timestamptz()
     # "<item>:<grader>", unique: only the first opening counts (see forever.tradein.tables.ParcelEvent).
     once_key = Varchar(length=80, unique=True)
+
+
+class GradingHold(Table, tablename="grading_hold"):
+    """Which grader has a piece in hand at the station: taken when they open it, kept while they work on it
+    (`touched_at`), released by their decision, by them or by an admin, or left idle too long (read as free,
+    forever.grading.decisions.HOLD_IDLE). One row per piece at most."""
+
+    item = UUID(unique=True)
+    grader = ForeignKey(references=Account, null=True, default=None, on_delete=OnDelete.set_null)
+    taken_at = Timestamptz()
+    touched_at = Timestamptz()
 
 
 class GradingDecision(Table, tablename="grading_decision"):

@@ -23,6 +23,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import File, Redirect, Template
 
 from forever import clock
+from forever.accounts import model as accounts_rules
 from forever.accounts.schemas import Principal
 from forever.api.tradeins import grader_or_admin_only
 from forever.auth import grader_only, signed_in
@@ -133,9 +134,21 @@ def shots_of(piece: StationPiece) -> list[Shot]:
             for view, (key, title) in VIEW_KEYS.items()]
 
 
+def held_by_another(item: Any, viewer: str) -> bool:
+    """Whether a piece (in the queue, or at the station) is in another grader's hand than the viewer's."""
+    return item.taken_by is not None and item.taken_by.grader_id != viewer
+
+
+def _paris_time(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(clock.PARIS):%H:%M}"
+
+
+HOLD_HELPERS: dict[str, Any] = {"held_by_another": held_by_another, "paris_time": _paris_time}
+
+
 def _piece_context(piece: StationPiece) -> dict[str, Any]:
     return {"piece": piece, "shots": shots_of(piece), "days_left": days_left, "percent": percent,
-            "grade_keys": GRADE_KEYS, "refusal_keys": REFUSAL_KEYS, **VIEW_HELPERS}
+            "grade_keys": GRADE_KEYS, "refusal_keys": REFUSAL_KEYS, **VIEW_HELPERS, **HOLD_HELPERS}
 
 
 async def _decided(item_id: str | None) -> StationPiece | None:
@@ -152,33 +165,58 @@ async def _decided(item_id: str | None) -> StationPiece | None:
 
 
 @get(QUEUE_PATH, guards=[grader_only], include_in_schema=False)
-async def grading_queue(cursor: Cursor = None, decided: PieceId = None) -> Template:
+async def grading_queue(principal: NamedDependency[Principal], cursor: Cursor = None,
+                        decided: PieceId = None, released: PieceId = None) -> Template:
     items, next_cursor = await grading.queue(QUEUE_PAGE_SIZE, cursor)
+    free = [item for item in items if not held_by_another(item, principal.account_id)]
     return render("warehouse/grading_queue.html", nav="grading", items=items, days_left=days_left,
-                  decided=await _decided(decided), grade_title=grade_title, decision_words=decision_words,
+                  first_free=free[0] if free else None, my_id=principal.account_id,
+                  decided=await _decided(decided), released=await _decided(released), grade_title=grade_title,
+                  decision_words=decision_words, **HOLD_HELPERS,
                   next=urlencode({"cursor": next_cursor}) if next_cursor else None)
 
 
 @get(f"{QUEUE_PATH}/{{item_id:str}}", guards=[grader_only], include_in_schema=False)
 async def station(principal: NamedDependency[Principal], item_id: FromPath[str],
                   decided: PieceId = None) -> Template:
-    piece = await grading.open_piece(principal, item_id)
-    return _station_page(piece, decided=await _decided(decided))
+    """The piece, taken in hand; one another grader has is shown without its forms (409)."""
+    try:
+        piece = await grading.open_piece(principal, item_id)
+    except Conflict as exc:
+        return _station_page(principal, await grading.station_piece(item_id), status=status_of(exc),
+                             problem=exc.detail, decided=await _decided(decided))
+    return _station_page(principal, piece, decided=await _decided(decided))
 
 
-def _station_page(piece: StationPiece, *, status: int = 200, decided: StationPiece | None = None,
-                  problem: str | None = None, upload_problem: str | None = None,
-                  refusing: bool = False) -> Template:
+def _station_page(principal: Principal, piece: StationPiece, *, status: int = 200,
+                  decided: StationPiece | None = None, problem: str | None = None,
+                  upload_problem: str | None = None, refusing: bool = False) -> Template:
     return render("warehouse/grading_piece.html", status=status, nav="grading", decided=decided,
                   problem=problem, upload_problem=upload_problem, refusing=refusing, form_key=form_key(),
-                  max_upload_bytes=intake.MAX_UPLOAD_BYTES, **_piece_context(piece))
+                  max_upload_bytes=intake.MAX_UPLOAD_BYTES, my_id=principal.account_id,
+                  **_piece_context(piece))
 
 
 @get(f"{QUEUE_PATH}/{{item_id:str}}/next", guards=[grader_only], include_in_schema=False)
-async def next_piece(item_id: FromPath[str]) -> Redirect:
-    """N at the station: the piece after this one (this one stays in the queue)."""
-    following = await grading.next_in_queue(item_id)
+async def next_piece(principal: NamedDependency[Principal], item_id: FromPath[str]) -> Redirect:
+    """N at the station: the piece after this one that no other grader has in hand (this one stays in the
+    queue, still in the grader's hand until they release it or leave it idle)."""
+    following = await grading.next_in_queue(item_id, principal.account_id)
     return see_other(f"{QUEUE_PATH}/{following}" if following else QUEUE_PATH)
+
+
+@post(f"{QUEUE_PATH}/{{item_id:str}}/release", guards=[grader_or_admin_only], include_in_schema=False)
+async def release(principal: NamedDependency[Principal], item_id: FromPath[str]) -> Template | Redirect:
+    """Put the piece back in the queue for any grader: its grader, or an admin from the dashboard."""
+    try:
+        await grading.release(principal, item_id)
+    except Conflict as exc:
+        return _station_page(principal, await grading.station_piece(item_id), status=status_of(exc),
+                             problem=exc.detail)
+    done = urlencode({"released": item_id})
+    if principal.role == accounts_rules.ADMIN:
+        return see_other(f"{QUEUE_PATH}/dashboard?{done}")
+    return see_other(f"{QUEUE_PATH}?{done}")
 
 
 # --- photos -------------------------------------------------------------------------------------------------
@@ -232,7 +270,7 @@ async def add_photo(request: Request[Any, Any, Any], principal: NamedDependency[
     if is_htmx(request):
         return render("warehouse/_grading_work.html", status=status, upload_problem=problem,
                       **_piece_context(piece))
-    return _station_page(piece, status=status, upload_problem=problem)
+    return _station_page(principal, piece, status=status, upload_problem=problem)
 
 
 @get("/grading/photos/{photo_id:str}", guards=[signed_in], include_in_schema=False)
@@ -282,9 +320,9 @@ async def decide(principal: NamedDependency[Principal], item_id: FromPath[str],
                    partial(grading.decide, principal, item_id, decision))
     except (InvalidInput, Conflict) as exc:
         piece = await grading.station_piece(item_id)
-        return _station_page(piece, status=status_of(exc), problem=exc.detail,
+        return _station_page(principal, piece, status=status_of(exc), problem=exc.detail,
                              refusing=bool(data.refused))
-    following = await grading.next_in_queue(item_id)
+    following = await grading.next_in_queue(item_id, principal.account_id)
     done = urlencode({"decided": item_id})
     return see_other(f"{QUEUE_PATH}/{following}?{done}" if following else f"{QUEUE_PATH}?{done}")
 
@@ -306,9 +344,13 @@ def period_start(period: str, since_day: str | None) -> dt.datetime | None:
 
 
 @get(f"{QUEUE_PATH}/dashboard", guards=[grader_or_admin_only], include_in_schema=False)
-async def dashboard(period: Period = None, since: SinceDay = None) -> Template:
+async def dashboard(principal: NamedDependency[Principal], period: Period = None, since: SinceDay = None,
+                    released: PieceId = None) -> Template:
+    """Agreement and pace, and the pieces graders have in hand now (an admin may release them)."""
     chosen = "" if since else (period if period in PERIODS else DEFAULT_PERIOD)
-    page = {"nav": "dashboard", "periods": PERIODS, "period": chosen, "since": since or "", "percent": percent}
+    page = {"nav": "dashboard", "periods": PERIODS, "period": chosen, "since": since or "", "percent": percent,
+            "in_hand": await grading.pieces_in_hand(), "can_release": principal.role == accounts_rules.ADMIN,
+            "released": await _decided(released), **HOLD_HELPERS}
     try:
         start = period_start(chosen, since)
     except ValueError:
@@ -317,4 +359,4 @@ async def dashboard(period: Period = None, since: SinceDay = None) -> Template:
     return render("warehouse/grading_dashboard.html", board=await grading.dashboard(start), problem=None, **page)
 
 
-handlers = [grading_queue, dashboard, station, next_piece, add_photo, photo, decide]
+handlers = [grading_queue, dashboard, station, next_piece, release, add_photo, photo, decide]

@@ -105,6 +105,7 @@ MATRIX: dict[str, Access] = {
     "GET /api/v1/grading/items/{item_id:str}": only(GRADER),
     "POST /api/v1/grading/items/{item_id:str}/photos": only(GRADER),
     "POST /api/v1/grading/items/{item_id:str}/decision": only(GRADER),
+    "POST /api/v1/grading/items/{item_id:str}/release": only(GRADER, ADMIN),
     "GET /api/v1/grading/photos/{photo_id:str}": OWNER_OR_TRADEIN_STAFF,
     "GET /api/v1/grading/dashboard": only(GRADER, ADMIN),
     # credit and vouchers
@@ -224,6 +225,7 @@ MATRIX: dict[str, Access] = {
     "GET /warehouse/grading/{item_id:str}/next": only(GRADER),
     "POST /warehouse/grading/{item_id:str}/photos": only(GRADER),
     "POST /warehouse/grading/{item_id:str}/decision": only(GRADER),
+    "POST /warehouse/grading/{item_id:str}/release": only(GRADER, ADMIN),
     "GET /warehouse/stock": only(RESALE_STAFF),
     "GET /warehouse/stock/{listing_id:str}": only(RESALE_STAFF),
     "POST /warehouse/stock/{listing_id:str}/steps": only(RESALE_STAFF),
