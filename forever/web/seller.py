@@ -403,7 +403,7 @@ async def _tradein_page(principal: Principal, tradein_id: str, *, status: int = 
     """The trade-in with each piece's way so far and, once graded, its outcome, photos and counter-offer."""
     found = await grading.seller_tradein(principal, tradein_id)
     return render("seller/tradein.html", status=status, nav="tradeins", tradein=found,
-                  timeline=tradeins.parcel_timeline(found),
+                  timeline=tradeins.parcel_timeline(found), outlook=tradeins.credit_outlook(found),
                   steps={item.id: tradeins.piece_steps(found, item) for item in found.items},
                   can_answer=principal.role == accounts_rules.CUSTOMER, answered=answered,
                   problems=problems or {}, new_form_key=form_key, **tradeins.VIEW_HELPERS,

@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from forever.grading import decisions
-from forever.grading.schemas import GradedTradeInItem
+from forever.grading.schemas import GradedTradeIn, GradedTradeInItem
+from forever.money import Money
 from forever.tradein import model, s10
 from forever.tradein.carrier import display_name
 from forever.tradein.schemas import TradeIn
@@ -93,6 +94,40 @@ def piece_steps(tradein: TradeIn, item: GradedTradeInItem) -> list[PieceStep]:
     else:
         outcome = PieceStep(label(ITEM_STATUS_LABELS, item.status), "done")
     return [*steps, outcome]
+
+
+@dataclass(frozen=True)
+class CreditOutlook:
+    """What a seller gets for a trade-in as grading stands: credited so far, counter-offers awaiting their
+    answer (at the new amount), and pieces not graded yet (at their offer); refused, returned and donated pieces
+    get nothing. `expected` is their sum, the trade-in's headline once it differs from the quote's total."""
+
+    quoted: Money
+    credited: Money
+    awaiting_answer: Money
+    to_grade: Money
+
+    @property
+    def expected(self) -> Money:
+        return self.credited + self.awaiting_answer + self.to_grade
+
+    @property
+    def changed(self) -> bool:
+        return self.expected != self.quoted
+
+
+def credit_outlook(tradein: GradedTradeIn) -> CreditOutlook:
+    zero = Money.zero(tradein.items[0].offer.currency if tradein.items else "EUR")
+    quoted = credited = awaiting_answer = to_grade = zero
+    for item in tradein.items:
+        quoted += item.offer
+        if item.credited is not None:
+            credited += item.credited
+        elif item.counter_offer is not None and item.counter_offer.status == decisions.OPEN:
+            awaiting_answer += item.counter_offer.amount
+        elif item.status in (model.AWAITING_SHIPMENT, model.IN_TRANSIT, model.AWAITING_GRADING):
+            to_grade += item.offer
+    return CreditOutlook(quoted=quoted, credited=credited, awaiting_answer=awaiting_answer, to_grade=to_grade)
 
 
 VIEW_HELPERS = {
