@@ -12,7 +12,9 @@ Retention (`retention()`): an account inactive for 3 years (no sign-in, quote, t
 credit or vouchers) is erased; if it still holds credit or a voucher with money on it, it is first told by e-mail and
 erased 30 days later unless it signs in again (our decision: money is never taken away silently). Its marketing
 consent lapses with the inactivity. Orders are archived 3 years after they ended (delivery address forgotten) and
-deleted after 10; privacy requests are deleted 2 years after they were done.
+deleted after 10; privacy requests are deleted 2 years after they were done. The grading station's photos of a
+piece that left without being credited (refused, or counter-offered then asked back or donated) are deleted 90
+days after that (forever.grading: files and rows); a credited piece keeps them, for its passport in the shop.
 """
 
 from __future__ import annotations
@@ -651,6 +653,11 @@ async def _plan_requests(plan: _Plan, now: dt.datetime) -> None:
         plan.add("delete_request", row["id"], f"{row['kind']} done on {_day(row['done_at'])}")
 
 
+async def _plan_photos(plan: _Plan, now: dt.datetime) -> None:
+    for item_id, ended, how in await grading.unsold_pieces_with_photos(now):
+        plan.add("delete_grading_photos", item_id, f"{how} on {_day(ended)}, photos kept 90 days")
+
+
 def _notice_text(first_name: str, closing_on: dt.date) -> str:
     return (f"Hello {first_name},\n\nYou have not used your AMI For Ever account for three years. As our privacy "
             f"policy says, we will close it and erase your personal data on {closing_on:%d/%m/%Y}.\n\n"
@@ -681,6 +688,8 @@ async def _carry_out(action: RetentionAction, now: dt.datetime) -> None:
             await orders.archive_order(action.subject)
         case "delete_order":
             await orders.delete_order(action.subject)
+        case "delete_grading_photos":
+            await grading.forget_photos(action.subject, now)
         case "delete_request":
             async with db.write_transaction():
                 await RequestRow.delete().where(RequestRow.id == uuid.UUID(action.subject))
@@ -694,6 +703,7 @@ async def retention(*, dry_run: bool = False) -> RetentionRun:
     await _plan_accounts(plan, now)
     await _plan_orders(plan, now)
     await _plan_requests(plan, now)
+    await _plan_photos(plan, now)
     done = []
     for action in plan.actions:
         if not dry_run:

@@ -187,8 +187,9 @@ class PrivacyRequestPage(Output):
 class RetentionAction(Output):
     """One thing the retention job does (or, in a dry run, would do)."""
 
-    action: str  # erase_account, notify_account, withdraw_marketing, archive_order, delete_order, delete_request
-    subject: str  # the account, order or request id
+    action: str  # erase_account, notify_account, withdraw_marketing, archive_order, delete_order, delete_request,
+    # delete_grading_photos
+    subject: str  # the account, order or request id, or the trade-in piece whose photos go
     reason: str
 
 

@@ -299,6 +299,68 @@ async def sweep_photo_files(now: dt.datetime | None = None) -> int:
     return len(left)
 
 
+# --- photos of pieces that left without being credited -----------------------------------------------------
+
+# Pieces refused, or counter-offered and then asked back or donated, with when that happened and how. A credited
+# piece (counter-offer accepted or lapsed included) is not here: its photos are its passport in the resale shop.
+_UNSOLD_PIECES = """
+    SELECT d.item, d.decided_at AS ended_at, 'refused' AS how FROM grading_decision d
+    WHERE d.grade = {} AND d.decided_at < {} {}
+    UNION ALL
+    SELECT c.item, c.answered_at AS ended_at, c.status AS how FROM counter_offer c
+    WHERE c.status IN ({}, {}) AND c.answered_at < {} {}
+"""
+_WITH_PHOTOS = "AND EXISTS (SELECT 1 FROM grading_photo p WHERE p.item = {}.item)"
+
+
+async def _unsold_pieces(before: dt.datetime, item_key: uuid.UUID | None = None) -> list[dict]:
+    if item_key is None:
+        filters, args = (_WITH_PHOTOS.format("d"), _WITH_PHOTOS.format("c")), []
+    else:
+        filters, args = ("AND d.item = {}", "AND c.item = {}"), [item_key]
+    sql = _UNSOLD_PIECES.format("{}", "{}", filters[0], "{}", "{}", "{}", filters[1])
+    return await db.fetch(sql + " ORDER BY ended_at", REFUSED, before, *args, RETURNED, DONATED, before, *args)
+
+
+async def unsold_pieces_with_photos(now: dt.datetime) -> list[tuple[str, dt.datetime, str]]:
+    """Pieces whose station photos are due for deletion (the privacy retention job): those that left us without
+    being credited (refused; counter-offered, then asked back or donated) longer than
+    UNSOLD_PHOTO_RETENTION ago, and still have photos. Each as (piece id, when it left, how: refused,
+    returned, donated), oldest first."""
+    rows = await _unsold_pieces(now - decisions.UNSOLD_PHOTO_RETENTION)
+    return [(str(row["item"]), row["ended_at"], row["how"]) for row in rows]
+
+
+def _delete_photo_files(paths: Sequence[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+    for folder in {path.parent for path in paths}:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (a file that is not ours), or gone already
+            pass
+
+
+async def forget_photos(item_id: str, now: dt.datetime) -> int:
+    """Delete the station's photos of a piece that left without being credited more than
+    UNSOLD_PHOTO_RETENTION ago: rows, then files. The piece is re-checked under its lock, so nothing is
+    deleted that does not qualify; a crash between the two leaves files without rows, which
+    `sweep_photo_files` removes. The decision keeps the ids of the photos it rested on. Returns how many
+    photos went (0 when done already)."""
+    async with db.write_transaction():
+        piece = await tradein.grading_piece(item_id, lock=True)
+        key = uuid.UUID(piece.id)
+        if not await _unsold_pieces(now - decisions.UNSOLD_PHOTO_RETENTION, key):
+            return 0
+        rows = await PhotoRow.select(PhotoRow.id, PhotoRow.path).where(PhotoRow.item == key)
+        await PhotoRow.delete().where(PhotoRow.item == key)
+    data_dir = get_settings().data_dir
+    await asyncio.to_thread(_delete_photo_files, [data_dir / row["path"] for row in rows])
+    if rows:
+        log.info("piece %s: %d station photos deleted (retention)", piece.id, len(rows))
+    return len(rows)
+
+
 def _photo_key(photo_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(photo_id)
