@@ -246,3 +246,24 @@ def test_the_dashboard_on_a_phone(server: Server, phone: Page) -> None:
     expect(page.locator("#period")).to_contain_text("Decisions since 1 January 2020")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path="/tmp/forever-grading-dashboard.png", full_page=True)
+
+
+def test_a_grader_puts_a_piece_back_in_the_queue_by_keyboard(server: Server, desktop: Page) -> None:
+    page = desktop
+    _, seller = new_seller(server)
+    piece = received_tradein(server, seller, "excellent")["items"][0]
+    sign_in(page, *GRADER, lands_on="/warehouse/reception")
+    open_station(page, piece["id"])
+    assert piece_of(server, piece["id"])["taken_by"]["name"] == GRADER[0]
+    page.goto(STATION)
+    expect(page.locator(f'[data-item="{piece["id"]}"] .badge--taken')).to_have_text("With you")
+
+    open_station(page, piece["id"])
+    release = page.get_by_role("button", name="Put it back in the queue for another grader")
+    release.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"{STATION}\?released={piece['id']}$"))
+    expect(page.locator("#released")).to_contain_text("Put back in the queue")
+    expect(page.locator(f'[data-item="{piece["id"]}"] .badge--taken')).to_have_count(0)
+    queue = server.api.get("/api/v1/grading/queue", params={"limit": 100}, headers=grader_headers(server))
+    assert next(item for item in queue.json()["items"] if item["item_id"] == piece["id"])["taken_by"] is None
