@@ -38,7 +38,7 @@ class QueueItem(SlaItem):
 
 
 class PieceInHand(Output):
-    """A piece awaiting grading that a grader has in hand (the dashboard's list, where an admin releases it)."""
+    """A piece awaiting grading that a grader has in hand (the dashboard's list; an admin releases it)."""
 
     item_id: str
     reference: str

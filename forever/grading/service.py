@@ -301,8 +301,9 @@ async def sweep_photo_files(now: dt.datetime | None = None) -> int:
 
 # --- photos of pieces that left without being credited -----------------------------------------------------
 
-# Pieces refused, or counter-offered and then asked back or donated, with when that happened and how. A credited
-# piece (counter-offer accepted or lapsed included) is not here: its photos are its passport in the resale shop.
+# Pieces refused, or counter-offered and then asked back or donated, with when that happened and how. A
+# credited piece (counter-offer accepted or lapsed included) is not here: its photos are its passport in the
+# resale shop.
 _UNSOLD_PIECES = """
     SELECT d.item, d.decided_at AS ended_at, 'refused' AS how FROM grading_decision d
     WHERE d.grade = {} AND d.decided_at < {} {}
@@ -319,12 +320,13 @@ async def _unsold_pieces(before: dt.datetime, item_key: uuid.UUID | None = None)
     else:
         filters, args = ("AND d.item = {}", "AND c.item = {}"), [item_key]
     sql = _UNSOLD_PIECES.format("{}", "{}", filters[0], "{}", "{}", "{}", filters[1])
-    return await db.fetch(sql + " ORDER BY ended_at", REFUSED, before, *args, RETURNED, DONATED, before, *args)
+    return await db.fetch(sql + " ORDER BY ended_at", REFUSED, before, *args, RETURNED, DONATED, before,
+                          *args)
 
 
 async def unsold_pieces_with_photos(now: dt.datetime) -> list[tuple[str, dt.datetime, str]]:
-    """Pieces whose station photos are due for deletion (the privacy retention job): those that left us without
-    being credited (refused; counter-offered, then asked back or donated) longer than
+    """Pieces whose station photos are due for deletion (the privacy retention job): those that left us
+    without being credited (refused; counter-offered, then asked back or donated) longer than
     UNSOLD_PHOTO_RETENTION ago, and still have photos. Each as (piece id, when it left, how: refused,
     returned, donated), oldest first."""
     rows = await _unsold_pieces(now - decisions.UNSOLD_PHOTO_RETENTION)
@@ -476,7 +478,8 @@ async def _holders(item_keys: Sequence[uuid.UUID], now: dt.datetime) -> dict[str
         grader_id = str(row["grader"])
         if grader_id not in names:
             names[grader_id] = await _grader_name(grader_id)
-        holders[str(row["item"])] = Holder(grader_id=grader_id, name=names[grader_id], taken_at=row["taken_at"],
+        holders[str(row["item"])] = Holder(grader_id=grader_id, name=names[grader_id],
+                                           taken_at=row["taken_at"],
                                            free_at=row["touched_at"] + decisions.HOLD_IDLE)
     return holders
 
@@ -486,8 +489,9 @@ def _paris_time(moment: dt.datetime) -> str:
 
 
 def _taken(holder: Holder) -> Conflict:
-    return Conflict(f"This piece is with {holder.name} since {_paris_time(holder.taken_at)}: it is free again "
-                    f"once they decide or release it, or if left idle, at {_paris_time(holder.free_at)}.",
+    return Conflict(f"This piece is with {holder.name} since {_paris_time(holder.taken_at)}: it is free "
+                    "again once they decide or release it, or if left idle, at "
+                    f"{_paris_time(holder.free_at)}.",
                     code="piece_taken")
 
 
@@ -533,8 +537,8 @@ async def pieces_in_hand() -> list[PieceInHand]:
         holder = holders.get(str(row["item"]))
         piece = await tradein.grading_piece(str(row["item"]))
         if holder is not None and piece.status == AWAITING_GRADING:
-            found.append(PieceInHand(item_id=piece.id, reference=piece.reference, product_ref=piece.product_ref,
-                                     name=piece.name, taken_by=holder))
+            found.append(PieceInHand(item_id=piece.id, reference=piece.reference,
+                                     product_ref=piece.product_ref, name=piece.name, taken_by=holder))
     return found
 
 

@@ -99,8 +99,9 @@ def piece_steps(tradein: TradeIn, item: GradedTradeInItem) -> list[PieceStep]:
 @dataclass(frozen=True)
 class CreditOutlook:
     """What a seller gets for a trade-in as grading stands: credited so far, counter-offers awaiting their
-    answer (at the new amount), and pieces not graded yet (at their offer); refused, returned and donated pieces
-    get nothing. `expected` is their sum, the trade-in's headline once it differs from the quote's total."""
+    answer (at the new amount), and pieces not graded yet (at their offer); refused, returned and donated
+    pieces get nothing. `expected` is their sum, the trade-in's headline once it differs from the quote's
+    total."""
 
     quoted: Money
     credited: Money

@@ -1,7 +1,7 @@
 """A piece in one grader's hand at a time, over HTTP, on SQLite and PostgreSQL: the grader who opens a piece
 has it until they decide, release it or leave it idle 30 minutes; the others see who has it and are told 409
-`piece_taken` when they open, photograph or decide it; an admin can release it; two graders opening one piece at
-the same moment: exactly one gets it."""
+`piece_taken` when they open, photograph or decide it; an admin can release it; two graders opening one piece
+at the same moment: exactly one gets it."""
 
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ async def test_the_station_pages_say_who_has_a_piece_and_let_it_go(client, place
                 signed_in_browser(client, "admin@example.com") as admin):
         page = await mine.get(f"{STATION}/{sweatshirt['id']}")
         assert page.status_code == 200, page.text
-        assert 'id="release-form"' in page.text and 'id="grade-form"' in page.text, page.text[page.text.find("<aside"):][:3000]
+        assert 'id="release-form"' in page.text and 'id="grade-form"' in page.text
 
         queue = await theirs.get(STATION)
         assert "With grader@example.com" in queue.text
@@ -205,12 +205,14 @@ async def test_the_station_pages_say_who_has_a_piece_and_let_it_go(client, place
         board = await admin.get(f"{STATION}/dashboard")
         assert board.status_code == 200 and f'action="{STATION}/{sweatshirt["id"]}/release"' in board.text
         assert "with grader@example.com" in board.text and "with grader2@example.com" in board.text
-        assert "back in the queue" not in (await mine.get(f"{STATION}/dashboard")).text.split('id="in-hand"')[1]
+        graders_board = (await mine.get(f"{STATION}/dashboard")).text
+        assert "back in the queue" not in graders_board.split('id="in-hand"')[1]  # graders cannot release
 
         not_theirs = await theirs.post(f"{STATION}/{sweatshirt['id']}/release")
         assert not_theirs.status_code == 409
         let_go = await mine.post(f"{STATION}/{sweatshirt['id']}/release")
-        assert let_go.status_code == 303 and let_go.headers["location"] == f"{STATION}?released={sweatshirt['id']}"
+        assert let_go.status_code == 303
+        assert let_go.headers["location"] == f"{STATION}?released={sweatshirt['id']}"
         assert "Put back in the queue" in (await mine.get(let_go.headers["location"])).text
         assert (await theirs.get(f"{STATION}/{sweatshirt['id']}")).status_code == 200
 

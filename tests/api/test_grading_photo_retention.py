@@ -1,6 +1,6 @@
 """The station's photos under the retention job, on SQLite and PostgreSQL: a piece that left without being
-credited (refused, or counter-offered then asked back or donated) loses its photos, files and rows, 90 days after
-that; a credited piece keeps them for its passport; running the job again changes nothing."""
+credited (refused, or counter-offered then asked back or donated) loses its photos, files and rows, 90 days
+after that; a credited piece keeps them for its passport; running the job again changes nothing."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ async def place(client):
 
 
 def photo_actions(run) -> list[tuple[str, str]]:
-    return [(action.subject, action.reason) for action in run.actions if action.action == "delete_grading_photos"]
+    return [(action.subject, action.reason) for action in run.actions
+            if action.action == "delete_grading_photos"]
 
 
 async def photo_rows(item_id: str) -> int:
@@ -55,8 +56,10 @@ async def test_photos_of_pieces_that_left_uncredited_go_90_days_later(client, pl
     for item_id in (credited, donated, returned, accepted):
         await photographed(client, place, item_id, fabric_photo())
     await photographed(client, place, refused, hole_photo())
-    assert (await decide(client, place.grader, credited, {"grade": "excellent"})).json()["status"] == "credited"
-    assert (await decide(client, place.grader, refused, {"refused": True, "reason": "hole"})).status_code == 200
+    assert (await decide(client, place.grader, credited, {"grade": "excellent"})).json()["status"] \
+        == "credited"
+    refusal = await decide(client, place.grader, refused, {"refused": True, "reason": "hole"})
+    assert refusal.status_code == 200
     for item_id in (donated, returned, accepted):
         assert (await decide(client, place.grader, item_id, {"grade": "very_good"})).json()["status"] == \
             "counter_offer"

@@ -1,7 +1,7 @@
 """The seller's trade-in page says what the seller will actually get as grading goes, on SQLite and
-PostgreSQL: the quote's total until a piece is graded below its offer or refused, then the credited amounts plus
-the counter-offers awaiting an answer (and the pieces still to grade at their offer), beside the quote's total
-struck through."""
+PostgreSQL: the quote's total until a piece is graded below its offer or refused, then the credited amounts
+plus the counter-offers awaiting an answer (and the pieces still to grade at their offer), beside the quote's
+total struck through."""
 
 from __future__ import annotations
 
