@@ -66,10 +66,12 @@ CACHE_SECONDS = 30.0
 CACHE_MAX_ENTRIES = 200_000
 _cache: dict[str, tuple[float, Product | None]] = {}
 _cache_engine: list[object] = [None]  # the engine whose rows `_cache` holds
+_sizes_cache: list[tuple[object, float, frozenset[str]] | None] = [None]  # (engine, when read, sizes)
 
 
 def _forget_cached() -> None:
     _cache.clear()
+    _sizes_cache[0] = None
 
 
 def _product_cache() -> dict[str, tuple[float, Product | None]]:
@@ -101,6 +103,19 @@ async def get_products(refs: Iterable[str]) -> dict[str, Product]:
         for ref in missing:
             cache[ref] = (now, fetched.get(ref))
         found.update(fetched)
+    return found
+
+
+async def sizes() -> frozenset[str]:
+    """Every size some product comes in: what the shop's size filter may ask for. Read at most CACHE_SECONDS
+    ago, like the products (a catalog holds few distinct size lists, so they are compared as text)."""
+    cached = _sizes_cache[0]
+    now = time.monotonic()
+    if cached is not None and cached[0] is db.engine() and now - cached[1] < CACHE_SECONDS:
+        return cached[2]
+    rows = await db.fetch("SELECT DISTINCT CAST(sizes AS TEXT) AS sizes FROM product")
+    found = frozenset(size for row in rows for size in _json_list(row["sizes"]))
+    _sizes_cache[0] = (db.engine(), now, found)
     return found
 
 

@@ -462,7 +462,15 @@ def _unknown(field: str, value: object, allowed: Sequence[str] | None = None) ->
                         errors=[{"field": field, "message": hint}])
 
 
-def _checked(query: ListingQuery) -> ListingQuery:
+async def _known_size(size: str) -> bool:
+    """A size some product of the catalog comes in, or one a live piece carries (a seller's declared size is
+    kept even where the catalog lists none: its piece is still found by it)."""
+    if size in await catalog.sizes():
+        return True
+    return bool(await db.fetch(f"SELECT 1 FROM listing WHERE {_LIVE} AND size = {{}} LIMIT 1", size))
+
+
+async def _checked(query: ListingQuery) -> ListingQuery:
     """The query, or 422 naming the first unknown filter value or sort."""
     if query.category is not None and query.category not in model.RESALE_CATEGORIES:
         raise _unknown("category", query.category, model.RESALE_CATEGORIES)
@@ -470,8 +478,9 @@ def _checked(query: ListingQuery) -> ListingQuery:
         raise _unknown("condition", query.condition, ACCEPTED_CONDITIONS)
     if query.season is not None and not is_season(query.season):
         raise _unknown("season", query.season, ["SS<yy>", "FW<yy>"])
-    if query.size is not None and not model.SIZE_PATTERN.match(query.size):
-        raise _unknown("size", query.size)
+    if query.size is not None:
+        if not (model.SIZE_PATTERN.match(query.size) and await _known_size(query.size)):
+            raise _unknown("size", query.size)
     if query.sort not in model.SORTS:
         raise _unknown("sort", query.sort, model.SORTS)
     for field in ("min_price", "max_price"):
@@ -558,7 +567,7 @@ def _summary(row: dict) -> ListingSummary:
 async def search_listings(query: ListingQuery) -> ListingPage:
     """Live pieces matching every filter (each word of `q` in the name, accents and case ignored), sorted
     newest first or by price, a keyset page at a time. 422 for an unknown filter value, sort or cursor."""
-    sql, args = search_sql(_checked(query))
+    sql, args = search_sql(await _checked(query))
     rows = await db.fetch(sql, *args)
     page = rows[:query.limit]
     next_cursor = _cursor_after(query, page[-1]) if len(rows) > query.limit else None
@@ -633,7 +642,7 @@ def _counts(counts: dict[str, int], order: Sequence[str] | None = None) -> list[
 async def listing_facets(query: ListingQuery) -> Facets:
     """How many live pieces each filter value would show, the other filters applied: the shop's filter list.
     Counts may be up to FACETS_CACHE_SECONDS old."""
-    _checked(query)
+    await _checked(query)
     cells = await _cube(query)
     category, size = _tally(cells, query, "category"), _tally(cells, query, "size")
     condition, season = _tally(cells, query, "condition"), _tally(cells, query, "season")

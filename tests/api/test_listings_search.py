@@ -2,7 +2,10 @@
 know."""
 
 import pytest
-from listing_helpers import live_listings, open_resale_shop
+from listing_helpers import credited_pieces, live_listings, open_resale_shop, refurbish_and_publish
+
+from forever.catalog import service as catalog
+from forever.catalog.model import Product
 
 # (product, condition, size) -> grid price in cents (resale_grid.toml 2026.1, in November 2026)
 PIECES = [
@@ -129,6 +132,7 @@ UNKNOWN = [
     ({"condition": "worn"}, "invalid_condition"),
     ({"season": "SS2024"}, "invalid_season"),
     ({"size": "M'; --"}, "invalid_size"),
+    ({"size": "XXXL"}, "invalid_size"),  # well formed, but no product comes in it and no piece carries it
     ({"sort": "cheapest"}, "invalid_sort"),
     ({"cursor": "bm90IGEgY3Vyc29y"}, "invalid_cursor"),
     ({"min_price": "-1"}, "invalid_price"),
@@ -147,6 +151,22 @@ async def test_unknown_filter_values_sorts_and_cursors_are_422(client, shop):
             response = await client.get(path, params=params)
             assert response.status_code == 422, (params, response.text)
             assert response.json()["code"] == code, params
+
+
+async def test_a_size_is_known_from_the_catalog_or_from_a_live_piece(client, shop):
+    """The size filter takes what the catalog's products come in, and what a live piece carries."""
+    await catalog.import_products([Product(ref="COAT-FW25", name="Long Wool Coat", category="coats",
+                                           season="FW25", retail_price=99000, sizes=("M", "XL"))])
+    assert (await search(client, size="XL"))["items"] == []  # a size of the catalog: nothing in it yet
+    # A seller may declare a size the catalog does not list: once live, its piece is found by it.
+    [odd] = await credited_pieces(client, shop, [("TEE-SS25", "excellent", "XS")])
+    refused = await client.get("/api/v1/listings", params={"size": "XS"})
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_size"
+    assert refused.json()["errors"][0]["field"] == "size"
+    await refurbish_and_publish(client, shop, odd)
+    assert ids(await search(client, size="XS")) == [odd]
+    facets = await client.get("/api/v1/listings/facets", params={"size": "XS"})
+    assert facets.status_code == 200 and facets.json()["total"] == 1
 
 
 async def test_a_cursor_of_another_sort_is_refused(client, shop):

@@ -104,6 +104,8 @@ async def test_browsing_filters_with_counts_sorts_and_pages(client, shop, monkey
 
     wrong = await client.get("/shop?category=underwear", headers=PAGE)
     assert wrong.status_code == 422 and "Unknown category" in wrong.text
+    no_such_size = await client.get("/shop?size=XXXL", headers=PAGE)
+    assert no_such_size.status_code == 422 and "Unknown size &#39;XXXL&#39;" in no_such_size.text
 
 
 async def test_a_piece_shows_its_condition_and_its_passport_with_the_defects_boxed(client, shop):
