@@ -4,6 +4,7 @@ its own transaction), and replays stored answers byte for byte."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -21,6 +22,19 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(
     description="Retrying with the same key and body returns the first answer and changes nothing.")]
 
 REPLAYED = "Idempotent-Replayed"
+
+
+class Upload(msgspec.Struct, frozen=True):
+    """A multipart body as a key compares it: each form field's value, each file by the SHA-256 of its bytes
+    (the same photo sent again is the same request, whatever the file is called)."""
+
+    parts: dict[str, str]
+
+
+def upload(**parts: str | bytes) -> Upload:
+    """The fingerprint body of a multipart request, in a stable order; files given as their bytes."""
+    return Upload({name: hashlib.sha256(value).hexdigest() if isinstance(value, bytes) else value
+                   for name, value in sorted(parts.items())})
 
 
 def key_scope(principal: Principal) -> str:

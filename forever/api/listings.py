@@ -16,7 +16,7 @@ from litestar.response import File
 from forever.accounts import model as accounts_rules
 from forever.accounts.schemas import Principal
 from forever.api.grading import UPLOAD_ERRORS, Multipart
-from forever.api.idempotency import IdempotencyKey, idempotent
+from forever.api.idempotency import IdempotencyKey, idempotent, upload
 from forever.auth import principal_of
 from forever.errors import NotFound
 from forever.listings import service
@@ -134,9 +134,12 @@ class ListingPhotoUpload:
 
 @post("/stock/{listing_id:str}/photos", tags=["stock"], guards=[resale_staff_only], status_code=201,
       exception_handlers=UPLOAD_ERRORS, summary="Add a listing photo (the first is the cover)")
-async def add_photo(principal: NamedDependency[Principal], listing_id: FromPath[str],
-                    data: Annotated[ListingPhotoUpload, Multipart]) -> StockPiece:
-    return await service.add_photo(principal, listing_id, await data.photo.read())
+async def add_photo(request: Request, principal: NamedDependency[Principal], listing_id: FromPath[str],
+                    data: Annotated[ListingPhotoUpload, Multipart],
+                    idempotency_key: IdempotencyKey = None) -> Response[StockPiece]:
+    photo = await data.photo.read()
+    return await idempotent(request, principal, idempotency_key, upload(photo=photo), 201,
+                            partial(service.add_photo, principal, listing_id, photo))
 
 
 @delete("/stock/{listing_id:str}/photos/{photo_id:str}", tags=["stock"], guards=[resale_staff_only],

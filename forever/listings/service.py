@@ -319,7 +319,8 @@ def _listing_jpeg(data: bytes) -> tuple[bytes, int, int]:
     return encoded.tobytes(), width, height
 
 
-async def add_photo(staff: Principal, listing_id: str, data: bytes) -> StockPiece:
+async def add_photo(staff: Principal, listing_id: str, data: bytes, *,
+                    claim: Claim | None = None) -> StockPiece:
     """Add a listing photo (JPEG, PNG or WebP; the grading station's caps). The first one is the cover."""
     key = listing_key(listing_id)
     await get_stock_piece(listing_id)  # 404 before any decoding
@@ -343,10 +344,12 @@ async def add_photo(staff: Principal, listing_id: str, data: bytes) -> StockPiec
             if row["cover_photo"] is None:
                 await ListingRow.update({ListingRow.cover_photo: photo_id}).where(ListingRow.id == key)
             await record_event(key, "photo_added", actor_of(staff), str(photo_id))
+            piece = await get_stock_piece(listing_id)
+            await idempotency.record(claim, piece)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return await get_stock_piece(listing_id)
+    return piece
 
 
 async def remove_photo(staff: Principal, listing_id: str, photo_id: str) -> StockPiece:

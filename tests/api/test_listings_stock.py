@@ -149,6 +149,34 @@ async def test_listing_photos_go_through_the_safe_intake_and_lose_their_metadata
     assert (await client.get(photo["url"], headers=headers)).status_code == 404
 
 
+async def test_a_photo_uploaded_again_with_its_key_is_stored_once(client, shop, settings):
+    """A retry after a lost answer gets the first answer; the same key with another photo is refused."""
+    [listing_id] = await credited_pieces(client, shop, [("SHIRT-FW24", "excellent", None)])
+    keyed = {**shop.store_staff, "Idempotency-Key": "photo-1"}
+    sent = [await client.post(f"/api/v1/stock/{listing_id}/photos", headers=keyed,
+                              files={"photo": (name, jpeg(), "image/jpeg")}) for name in ("a.jpg", "b.jpg")]
+    assert sent[0].status_code == sent[1].status_code == 201, sent[1].text
+    assert sent[1].headers["Idempotent-Replayed"] == "true" and sent[0].content == sent[1].content
+    [photo] = sent[1].json()["photos"]
+    other = await client.post(f"/api/v1/stock/{listing_id}/photos", headers=keyed,
+                              files={"photo": ("a.jpg", jpeg(shade=30), "image/jpeg")})
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    elsewhere = await client.post(f"/api/v1/stock/{uuid.uuid4()}/photos", headers=keyed,
+                                  files={"photo": ("a.jpg", jpeg(), "image/jpeg")})
+    assert elsewhere.status_code == 422 and elsewhere.json()["code"] == "idempotency_key_reused"
+    rows = await db.fetch("SELECT id FROM listing_photo WHERE listing = {}", uuid.UUID(listing_id))
+    assert [str(row["id"]) for row in rows] == [photo["id"]]
+    stored = list((settings.data_dir / "listing-photos" / listing_id).iterdir())
+    assert [path.stem for path in stored] == [photo["id"]]
+    piece = (await client.get(f"/api/v1/stock/{listing_id}", headers=shop.store_staff)).json()
+    assert [event["kind"] for event in piece["events"]].count("photo_added") == 1
+    # A new key is a new photo.
+    fresh = await client.post(f"/api/v1/stock/{listing_id}/photos",
+                              headers={**shop.store_staff, "Idempotency-Key": "photo-2"},
+                              files={"photo": ("a.jpg", jpeg(), "image/jpeg")})
+    assert fresh.status_code == 201 and len(fresh.json()["photos"]) == 2
+
+
 async def test_only_resale_staff_see_the_stock(client, shop):
     [listing_id] = await credited_pieces(client, shop, [("TEE-SS25", "excellent", "S")])
     assert (await client.get("/api/v1/stock")).status_code == 401
