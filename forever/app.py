@@ -6,6 +6,7 @@ import contextlib
 import functools
 import gc
 import logging
+import math
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,11 +17,18 @@ from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    InternalServerException,
+    SerializationException,
+    ValidationException,
+)
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Empty
 
 from forever import db, errors
 from forever.api import api_router, health_router
@@ -89,6 +97,38 @@ class StrictJSONRequest(Request):
     """
 
     __slots__ = ()
+
+    async def body(self) -> bytes:
+        """The body, read from the server's messages under Litestar's limit (the same 413), not its stream.
+
+        Litestar reads it through an async generator and builds the request's Headers for the announced
+        length: 57,000 instructions of a quote's 885,000 (callgrind). A length announced over the limit is
+        refused once the bytes read pass it.
+        """
+        if self._body is not Empty:
+            return self._body
+        state = self._connection_state
+        if state.body is Empty:
+            if not self.is_connected:
+                raise InternalServerException("stream consumed")
+            limit = self.route_handler.resolve_request_max_body_size() or math.inf
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                event = await self.receive()
+                if event["type"] == "http.disconnect":
+                    raise InternalServerException("client disconnected prematurely")
+                chunk = event.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise RequestEntityTooLarge
+                chunks.append(chunk)
+                if not event.get("more_body", False):
+                    break
+            self.is_connected = False
+            state.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._body = state.body
+        return self._body
 
     async def json(self) -> Any:
         field = self.route_handler.parsed_fn_signature.parameters.get("data")

@@ -60,6 +60,24 @@ async def test_a_body_over_the_limit_is_413(settings):
     assert_problem(response, 413, "payload_too_large")
 
 
+
+async def test_a_body_sent_in_pieces_is_read_whole_under_the_same_limit(settings):
+    async def pieces(*chunks: bytes):
+        for chunk in chunks:
+            yield chunk
+
+    app = create_app(replace(settings, max_body_bytes=2_000))
+    json_body = {"content-type": "application/json"}
+    async with app.lifespan():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            wrong_type = await client.post("/api/v1/auth/login", headers=json_body,
+                                           content=pieces(b'{"email": 5,', b' "password": "x"}'))
+            too_long = await client.post("/api/v1/auth/login", headers=json_body,
+                                         content=pieces(*[b" " * 1_000] * 3))
+    # Both pieces were read: the body parses, and its wrong field is named.
+    assert assert_problem(wrong_type, 422, "validation_error")["errors"][0]["field"] == "email"
+    assert_problem(too_long, 413, "payload_too_large")
+
 async def test_an_unexpected_error_is_500_without_a_traceback(settings):
     @get("/api/v1/boom", sync_to_thread=False)
     def boom() -> None:
