@@ -3,7 +3,7 @@
 import time
 import uuid
 
-from forever.db import time_ordered_uuid
+from forever.db import time_ordered_id, time_ordered_uuid
 
 
 def test_is_an_rfc_9562_version_7_uuid():
@@ -26,3 +26,12 @@ def test_later_keys_sort_after_earlier_ones_and_none_repeat():
     keys = [time_ordered_uuid() for _ in range(10_000)]
     assert all(str(first) < str(key) for key in keys)
     assert len(set(keys)) == len(keys)
+
+
+def test_the_text_form_is_the_uuid_printed():
+    before = time.time_ns() // 1_000_000
+    text = time_ordered_id()
+    key = uuid.UUID(text)
+    assert str(key) == text
+    assert key.version == 7 and key.variant == uuid.RFC_4122
+    assert before <= key.int >> 80 <= time.time_ns() // 1_000_000
