@@ -24,8 +24,13 @@ run: venv
 	$(BIN)/forever demo
 	$(BIN)/forever serve --host $(HOST) --port $(PORT)
 
+# Both cores (pytest-xdist): whole files to each worker, so a file's module fixtures are built once, handed out in
+# collection order, so a worker's browser tests come after its other tests (tests/conftest.py says why).
+# `make test PYTEST_XDIST=` runs in one process; PYTEST_ARGS picks tests, e.g. PYTEST_ARGS=tests/unit.
+PYTEST_XDIST ?= -n 2 --dist loadfile --no-loadscope-reorder
+
 test: venv system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python bench/quotes.py
