@@ -5,8 +5,9 @@ spawned child process, so this process never holds a rendering; then, after load
 measures in rounds, interleaved so both see the same machine:
 
   * bare decode  `cv2.imdecode(data, IMREAD_COLOR)`: the full 12 MP decode, nothing else (the baseline);
-  * analysis     `forever.grading.analysis.analyse(data)`: header checks, reduced decode, EXIF orientation,
-                 candidate regions, features, the models, findings and grade (everything the endpoint will do).
+  * analysis     `forever.grading.analysis.analyse(data)`: header checks, the full decode (pilling is examined
+                 on full-resolution tiles), EXIF orientation, the working-scale image, candidate regions,
+                 features, the tiles, the models, findings and grade (everything the endpoint does).
 
 It prints p50 and p95 of each, their ratio, the peak resident memory of this process (ru_maxrss: imports,
 model and all analyses), and PASS or FAIL against the issue's targets (analysis p95 <= 400 ms, peak RSS under

@@ -305,27 +305,32 @@ def grading() -> None:
 
 
 @grading.command("train")
-@click.option("--images", type=int, default=None, help="synthetic training photos (default: 1300)")
+@click.option("--images", type=int, default=None, help="synthetic training photos (default: 3000)")
 @click.option("--seed", type=int, default=None, help="seed of the synthetic photos and the fits")
 @click.option("--holdout", default=None, help="fabric family kept out of training (default: jersey)")
 @click.option("--workers", type=int, default=None, help="processes (default: 2)")
+@click.option("--station-share", type=click.FloatRange(0, 1), default=None,
+              help="share of the photos drawn at the station's 3200 x 2400 rather than 1600 x 1200 "
+                   "(default: 2/3)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="model folder (default: ml_models/)")
 @click.option("--experts/--no-experts", default=True, show_default=True,
               help="also learn from the experts' final decisions (every photo of a decided piece, from the "
                    "database)")
 def grading_train(images: int | None, seed: int | None, holdout: str | None, workers: int | None,
-                  out_dir: Path | None, experts: bool) -> None:
+                  station_share: float | None, out_dir: Path | None, experts: bool) -> None:
     """Train the grading model; write it, its manifest (sha256) and its model card."""
     from forever.grading import classifier, training
     from forever.grading.synthetic import FAMILIES
 
     if holdout is not None and holdout not in FAMILIES:
         raise click.BadParameter(f"one of {', '.join(FAMILIES)}", param_hint="--holdout")
-    given = {"images": images, "seed": seed, "holdout": holdout, "workers": workers}
+    given = {"images": images, "seed": seed, "holdout": holdout, "workers": workers,
+             "station_share": station_share}
     config = training.TrainingConfig(**{key: value for key, value in given.items() if value is not None})
     command = "forever grading train" + "".join(
-        f" --{name} {value}" for name, value in {**given, "out": out_dir}.items() if value is not None)
+        f" --{name.replace('_', '-')} {value}" for name, value in {**given, "out": out_dir}.items()
+        if value is not None)
     out_dir = out_dir or classifier.MODEL_DIR
     expert_photos = []
     if experts:
@@ -347,6 +352,16 @@ def grading_train(images: int | None, seed: int | None, holdout: str | None, wor
                f"{model.training['seconds']:.0f} s; model card {card}")
 
 
+def _photo_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter("WIDTHxHEIGHT, e.g. 3200x2400", param_hint="--size") from None
+    if not (400 <= width <= 8000 and 300 <= height <= 6000):
+        raise click.BadParameter("between 400x300 and 8000x6000", param_hint="--size")
+    return width, height
+
+
 @grading.command("evaluate")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="model folder (default: ml_models/)")
@@ -359,9 +374,11 @@ def grading_train(images: int | None, seed: int | None, holdout: str | None, wor
 @click.option("--retake", type=int, default=20, show_default=True,
               help="heavily blurred photos, and as many dark ones, for the retake flags")
 @click.option("--seed", type=int, default=None, help="seed of the evaluation photos")
+@click.option("--size", default="3200x2400", show_default=True,
+              help="photo size WIDTHxHEIGHT (framing 60 cm across the long side whatever the size)")
 @click.option("--workers", type=int, default=2, show_default=True)
 def grading_evaluate(model_dir: Path | None, out_dir: Path | None, family: str | None, per_kind: int,
-                     negatives: int, retake: int, seed: int | None, workers: int) -> None:
+                     negatives: int, retake: int, seed: int | None, size: str, workers: int) -> None:
     """Evaluate on the held-out family: recall at 1%/5% false positives, recall by size, grade confusion."""
     from forever.grading import classifier, evaluation, training
 
@@ -370,7 +387,8 @@ def grading_evaluate(model_dir: Path | None, out_dir: Path | None, family: str |
     config = evaluation.EvaluationConfig(
         family=family or model.training.get("holdout_family", training.DEFAULT_HOLDOUT),
         seed=seed if seed is not None else model.training.get("seed", training.DEFAULT_SEED) + 1,
-        clean=negatives, nuisance=negatives, per_kind=per_kind, retake=retake, workers=workers)
+        clean=negatives, nuisance=negatives, per_kind=per_kind, retake=retake, workers=workers,
+        size=_photo_size(size))
     out_dir = out_dir or get_settings().data_dir / "grading-report"
     total = len(config.scenes())
     click.echo(f"evaluating {model.version} on {total} synthetic photos of {config.family}")

@@ -1,4 +1,5 @@
-"""Analyse one photo: intake, decode at the working scale, propose, score, grade.
+"""Analyse one photo: intake, decode, propose at the working scale (and pilling on full-resolution tiles),
+score, grade.
 
 `analyse(data)` answers the contract's analysis; `examine(data)` adds what the grading station needs beside
 it (the suggestion with its confidence and reasons, and why to retake the photo). Nothing is stored.
@@ -15,13 +16,22 @@ import numpy as np
 
 from forever.grading import intake
 from forever.grading.classifier import REGION_CLASSES, TAG, GradingModel, default_model, image_features
-from forever.grading.features import WORK_PX_PER_MM, Candidate, PhotoMeasures, propose, to_working_scale
+from forever.grading.features import (
+    FINE_PX_PER_MM,
+    WORK_PX_PER_MM,
+    Candidate,
+    FineSource,
+    PhotoMeasures,
+    propose,
+    to_working_scale,
+)
 from forever.grading.model import (
     BLURRED,
     DARK,
     DEFECT_KINDS,
     FRAME_MM,
     GRADES,
+    HINT_SCORE,
     OVEREXPOSED,
     REFUSED,
     SHOWN_SCORE,
@@ -37,7 +47,6 @@ from forever.grading.model import (
 # finish sooner split in two than queued behind another request's.
 cv2.setNumThreads(2)
 
-HINT_SCORE = 0.2  # below this a region is not reported at all
 MAX_FINDINGS = 20
 # Retake limits (see evaluation: the synthetic blurred and dark photos fall beyond them, normal ones within).
 BLUR_LIMIT = 0.4  # edges blurred beyond ~0.8 mm (sigma)
@@ -75,25 +84,29 @@ def survey(data: bytes, *, frame_mm: float = FRAME_MM) -> Survey:
     """Check, decode and propose: everything before the trained model (training uses it too)."""
     header = intake.read_header(data)
     photo_px_per_mm = max(header.width, header.height) / frame_mm
-    reduction = 1
-    for candidate in (8, 4, 2):  # decode as small as the working scale allows (JPEG: inside the decoder)
-        if photo_px_per_mm / candidate >= WORK_PX_PER_MM * 0.999:
-            reduction = candidate
-            break
+    # Decode as small as the pilling tiles allow (JPEG: inside the decoder): a 12 MP photo at full resolution.
+    reduction = next((r for r in (8, 4, 2) if photo_px_per_mm / r >= FINE_PX_PER_MM * 0.999), 1)
     decoded = intake.decode(data, header, reduction=reduction)
-    image = to_working_scale(decoded, max(decoded.shape[:2]) / frame_mm)
-    candidates, measures = propose(image)
+    decoded_px_per_mm = max(decoded.shape[:2]) / frame_mm
+    image = to_working_scale(decoded, decoded_px_per_mm)
+    finer = decoded_px_per_mm > WORK_PX_PER_MM * 1.05
+    candidates, measures = propose(image, FineSource(decoded, decoded_px_per_mm) if finer else None)
+    del decoded  # the survey keeps only what it found: the full-resolution pixels are freed here
     return Survey(
         header=header, work_size=(image.shape[1], image.shape[0]), candidates=candidates, measures=measures
     )
 
 
-def examine(data: bytes, *, frame_mm: float = FRAME_MM, model: GradingModel | None = None) -> Examination:
-    """The analysis of one photo, the suggested grade with its confidence and reasons, and retake flags."""
+def examine(
+    data: bytes, *, frame_mm: float = FRAME_MM, model: GradingModel | None = None, floor: float = HINT_SCORE
+) -> Examination:
+    """The analysis of one photo, the suggested grade with its confidence and reasons, and retake flags.
+
+    `floor` is the lowest score reported as a finding (the evaluation lowers it to trace whole curves)."""
     started = time.perf_counter()
     model = model or default_model()
     found = survey(data, frame_mm=frame_mm)
-    return judge(found, model, started)
+    return judge(found, model, started, floor=floor)
 
 
 def analyse(data: bytes, *, frame_mm: float = FRAME_MM, model: GradingModel | None = None) -> Analysis:
@@ -101,16 +114,17 @@ def analyse(data: bytes, *, frame_mm: float = FRAME_MM, model: GradingModel | No
     return examine(data, frame_mm=frame_mm, model=model).analysis
 
 
-def judge(found: Survey, model: GradingModel, started: float | None = None) -> Examination:
+def judge(
+    found: Survey, model: GradingModel, started: float | None = None, *, floor: float = HINT_SCORE
+) -> Examination:
     """Score a survey's candidates with the model and turn them into findings, a suggestion and flags."""
     started = time.perf_counter() if started is None else started
     features = np.stack([c.features for c in found.candidates]) if found.candidates else np.zeros((0, 1))
     probabilities = model.region_probabilities(features)
     scores = {kind: model.score(kind, probabilities[:, REGION_CLASSES.index(kind)]) for kind in DEFECT_KINDS}
     tag_score = float(model.score(TAG, probabilities[:, REGION_CLASSES.index(TAG)]).max(initial=0.0))
-    kept = _select(found.candidates, scores)
-    measured = {kind: _measure_best(model, kind, scores[kind], features) for kind in DEFECT_KINDS}
-    findings_measures = [float(model.measure(f.kind, features[f.index : f.index + 1])[0]) for f in kept]
+    kept = _select(found.candidates, scores, floor)
+    measured, findings_measures = _measures(model, scores, kept, features)
     sx, sy = found.to_upload
     width, height = found.header.width, found.header.height
     findings = [
@@ -123,9 +137,9 @@ def judge(found: Survey, model: GradingModel, started: float | None = None) -> E
         for f, value in zip(kept, findings_measures, strict=True)
     ]
     m = found.measures
-    row = image_features({k: scores[k] for k in DEFECT_KINDS}, measured, tag_score, m.sharpness, m.exposure)
+    row = image_features(scores, measured, tag_score)
     grade_probabilities = model.grade_probabilities(row)
-    grade = max(grade_probabilities, key=grade_probabilities.__getitem__)
+    grade = model.suggest(grade_probabilities)
     shown = [
         (f, value) for f, value in zip(findings, findings_measures, strict=True) if f.score >= SHOWN_SCORE
     ]
@@ -161,7 +175,7 @@ def judge(found: Survey, model: GradingModel, started: float | None = None) -> E
     )
 
 
-def _select(candidates: list[Candidate], scores: dict[str, np.ndarray]) -> list[_Scored]:
+def _select(candidates: list[Candidate], scores: dict[str, np.ndarray], floor: float) -> list[_Scored]:
     """Each candidate as its best kind, then one finding per defect: overlapping regions of a kind merge."""
     if not candidates:
         return []
@@ -170,7 +184,7 @@ def _select(candidates: list[Candidate], scores: dict[str, np.ndarray]) -> list[
     scored = [
         _Scored(DEFECT_KINDS[k], float(table[i, k]), candidates[i].bbox, i)
         for i, k in enumerate(best)
-        if table[i, k] >= HINT_SCORE
+        if table[i, k] >= floor
     ]
     scored.sort(key=lambda s: -s.score)
     kept: list[_Scored] = []
@@ -187,18 +201,26 @@ def _select(candidates: list[Candidate], scores: dict[str, np.ndarray]) -> list[
                 break
         if not merged:
             kept.append(item)
-    return kept[:MAX_FINDINGS]
+    return kept[:MAX_FINDINGS] if floor >= HINT_SCORE else kept
 
 
-def _measure_best(
-    model: GradingModel, kind: str, kind_scores: np.ndarray, features: np.ndarray
-) -> np.ndarray:
-    """The measure of the best candidate for a kind, laid out like its scores (others are not needed)."""
-    out = np.zeros(len(kind_scores))
-    if len(kind_scores):
-        top = int(np.argmax(kind_scores))
-        out[top] = model.measure(kind, features[top : top + 1])[0]
-    return out
+def _measures(
+    model: GradingModel, scores: dict[str, np.ndarray], kept: list[_Scored], features: np.ndarray
+) -> tuple[dict[str, np.ndarray], list[float]]:
+    """Measures (size or strength), one model call per kind: of each kind's best candidate, laid out like its
+    scores (the grade model's input: the others are not needed), and of each finding."""
+    best: dict[str, np.ndarray] = {}
+    of_findings = np.zeros(len(kept))
+    for kind in DEFECT_KINDS:
+        best[kind] = np.zeros(len(scores[kind]))
+        if not len(scores[kind]):
+            continue
+        top = int(np.argmax(scores[kind]))
+        mine = [i for i, f in enumerate(kept) if f.kind == kind]
+        values = model.measure(kind, features[[top, *(kept[i].index for i in mine)]])
+        best[kind][top] = values[0]
+        of_findings[mine] = values[1:]
+    return best, of_findings.tolist()
 
 
 def _to_upload(

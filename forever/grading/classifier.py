@@ -17,9 +17,19 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
+from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import ThreadpoolController
 
-from forever.grading.model import DEFECT_KINDS, SEVERITIES, SHOWN_SCORE, severity_for
+from forever.grading.model import (
+    DEFECT_KINDS,
+    GRADES,
+    HINT_SCORE,
+    REFUSED,
+    SEVERITIES,
+    SHOWN_SCORE,
+    grade_distance,
+    severity_for,
+)
 from forever.settings import REPO_ROOT
 
 MODEL_DIR = REPO_ROOT / "ml_models"
@@ -30,11 +40,36 @@ NONE = "none"
 REGION_CLASSES: tuple[str, ...] = (NONE, *DEFECT_KINDS, TAG)
 
 GRADE_FEATURE_NAMES: tuple[str, ...] = (
-    *(f"{kind}_{name}" for kind in DEFECT_KINDS for name in ("max_score", "shown", "measure", "severity")),
+    *(
+        f"{kind}_{name}"
+        for kind in DEFECT_KINDS
+        for name in ("max_score", "second_score", "shown", "hints", "measure", "severity")
+    ),
     "tag_score",
-    "sharpness",
-    "exposure",
 )
+_PER_KIND = len(GRADE_FEATURE_NAMES) // len(DEFECT_KINDS)
+_TAG_COLUMN = GRADE_FEATURE_NAMES.index("tag_score")
+
+
+# A suggestion two or more grades from the expert's (refusing a clean piece, passing a stained one) misleads a
+# grader more than a near miss: it costs this many one-grade misses. When the likeliest grade is uncertain
+# between two far-apart grades, the one between them is then the better suggestion.
+FAR_COST = 3.0
+
+
+def suggest_grade(probabilities: dict[str, float], far_cost: float = FAR_COST) -> str:
+    """The grade minimising the expected cost (0 exact, 1 one grade off, `far_cost` further); ties go to the
+    likelier grade."""
+
+    def cost(grade: str) -> tuple[float, float]:
+        expected = sum(
+            p * (0.0 if d == 0 else 1.0 if d == 1 else far_cost)
+            for other, p in probabilities.items()
+            for d in (grade_distance(grade, other),)
+        )
+        return expected, -probabilities.get(grade, 0.0)
+
+    return min(GRADES, key=cost)
 
 
 class ModelIntegrityError(RuntimeError):
@@ -50,9 +85,10 @@ class GradingModel:
     region: Any  # HistGradientBoostingClassifier over REGION_CLASSES
     thresholds: dict[str, float]  # per kind (and tag): the raw probability scored SHOWN_SCORE
     measures: dict[str, Any]  # per kind: a regressor of size (mm) or strength from region features
-    grade: Any  # HistGradientBoostingClassifier over image features -> GRADES
+    grade: Any  # RubricGrade: image features -> probabilities over GRADES
     training: dict[str, Any] = field(default_factory=dict)
     sklearn_version: str = sklearn.__version__
+    far_cost: float = FAR_COST
 
     def region_probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(class) per candidate, columns in REGION_CLASSES order."""
@@ -82,6 +118,10 @@ class GradingModel:
             raw = self.grade.predict_proba(image_features.reshape(1, -1))[0]
         return {str(label): float(p) for label, p in zip(self.grade.classes_, raw, strict=True)}
 
+    def suggest(self, probabilities: dict[str, float]) -> str:
+        """The grade with the least expected cost, not merely the likeliest: see FAR_COST."""
+        return suggest_grade(probabilities, self.far_cost)
+
 
 _LOG_MEASURED = frozenset({"hole", "tear", "stain"})
 
@@ -110,26 +150,95 @@ def calibrate(probability: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def image_features(
-    scores: dict[str, np.ndarray],
-    measures: dict[str, np.ndarray],
-    tag_score: float,
-    sharpness: float,
-    exposure: float,
+    scores: dict[str, np.ndarray], measures: dict[str, np.ndarray], tag_score: float
 ) -> np.ndarray:
-    """The grade model's input: per kind, the best score, how many are shown, and the top one's measure and
-    severity; then the tag and the photo's quality."""
+    """The grade model's input: per kind, the best two scores, how many regions are shown and hinted at, and
+    the top one's measure (when it is at least a hint: a clean region's size means nothing) and severity (when
+    shown); then the tag. (Not the photo's sharpness or exposure: in any set of photos they go with some
+    grades by chance, and a blurred or dark photo is retaken anyway.)"""
     row: list[float] = []
     for kind in DEFECT_KINDS:
-        kind_scores = scores.get(kind, np.zeros(0))
+        kind_scores = np.sort(scores.get(kind, np.zeros(0)))[::-1]
         if len(kind_scores) == 0:
-            row += [0.0, 0.0, -1.0, -1.0]
+            row += [0.0, 0.0, 0.0, 0.0, -1.0, -1.0]
             continue
-        top = int(np.argmax(kind_scores))
-        shown = kind_scores >= SHOWN_SCORE
-        measure = float(measures[kind][top])
-        severity = SEVERITIES.index(severity_for(kind, measure, measure)) if shown.any() else -1
-        row += [float(kind_scores[top]), float(shown.sum()), measure, float(severity)]
-    return np.array([*row, tag_score, sharpness, exposure], np.float32)
+        top = int(np.argmax(scores[kind]))
+        measure = float(measures[kind][top]) if kind_scores[0] >= HINT_SCORE else -1.0
+        shown = kind_scores[0] >= SHOWN_SCORE
+        severity = SEVERITIES.index(severity_for(kind, measure, measure)) if shown else -1
+        row += [
+            float(kind_scores[0]),
+            float(kind_scores[1]) if len(kind_scores) > 1 else 0.0,
+            float((kind_scores >= SHOWN_SCORE).sum()),
+            float((kind_scores >= HINT_SCORE).sum()),
+            measure,
+            float(severity),
+        ]
+    return np.array([*row, tag_score], np.float32)
+
+
+class RubricGrade:
+    """The grade model, in the rubric's order (`model.grade_for`): is the piece refused; if not, is it worn
+    (very_good); if not, does its tag show (new_with_tags, else excellent). Each step is a gradient-boosted
+    classifier whose probability can only rise with the evidence for it (monotonic constraints): more or
+    stronger findings never make a refusal less likely, whatever quirks a training set holds."""
+
+    classes_ = np.array(GRADES)
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.steps: list[Any] = []
+
+    def fit(self, rows: np.ndarray, grades: np.ndarray, sample_weight: np.ndarray) -> RubricGrade:
+        refused = grades == REFUSED
+        worn = grades == "very_good"
+        tagged = grades == "new_with_tags"
+        plan = [
+            (np.ones(len(grades), bool), refused, _constraints(DEFECT_KINDS, tag=0)),
+            (~refused, worn, _constraints(("pilling", "fading"), tag=0)),
+            (~refused & ~worn, tagged, _constraints((), tag=1)),
+        ]
+        self.steps = []
+        for chosen, label, constraints in plan:
+            if len(np.unique(label[chosen])) < 2:  # nothing to learn: the share seen, whatever the photo
+                self.steps.append(float(label[chosen].mean()) if chosen.any() else 0.0)
+                continue
+            step = HistGradientBoostingClassifier(
+                max_iter=150,
+                learning_rate=0.05,
+                max_leaf_nodes=8,
+                min_samples_leaf=20,
+                l2_regularization=1.0,
+                monotonic_cst=constraints,
+                random_state=self.seed,
+            )
+            self.steps.append(step.fit(rows[chosen], label[chosen], sample_weight=sample_weight[chosen]))
+        return self
+
+    def predict_proba(self, rows: np.ndarray) -> np.ndarray:
+        refused, worn, tagged = (
+            np.full(len(rows), step) if isinstance(step, float) else step.predict_proba(rows)[:, 1]
+            for step in self.steps
+        )
+        clean = (1 - refused) * (1 - worn)
+        by_grade = {
+            "new_with_tags": clean * tagged,
+            "excellent": clean * (1 - tagged),
+            "very_good": (1 - refused) * worn,
+            REFUSED: refused,
+        }
+        return np.stack([by_grade[grade] for grade in GRADES], axis=1)
+
+
+def _constraints(rising: tuple[str, ...], *, tag: int) -> list[int]:
+    """Monotonic constraints over GRADE_FEATURE_NAMES: +1 for the features of the kinds in `rising`, `tag`
+    for the tag score, none for the rest."""
+    constraints = [0] * len(GRADE_FEATURE_NAMES)
+    for kind in rising:
+        start = DEFECT_KINDS.index(kind) * _PER_KIND
+        constraints[start : start + _PER_KIND] = [1] * _PER_KIND
+    constraints[_TAG_COLUMN] = tag
+    return constraints
 
 
 def sha256_of(path: Path) -> str:
@@ -154,6 +263,7 @@ def save_model(model: GradingModel, directory: Path = MODEL_DIR) -> dict[str, An
         "feature_names": list(model.feature_names),
         "region_classes": list(REGION_CLASSES),
         "thresholds": model.thresholds,
+        "far_cost": model.far_cost,
         "training": model.training,
     }
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -22,11 +22,14 @@ import cv2
 import numpy as np
 from joblib import Parallel, delayed
 
-from forever.grading.analysis import examine
+from forever.grading.analysis import HINT_SCORE, examine
 from forever.grading.classifier import GradingModel
-from forever.grading.model import DEFECT_KINDS, GRADES, SHOWN_SCORE, grade_distance, grade_for
-from forever.grading.synthetic import Sample, Scene, random_scene, render
+from forever.grading.model import DEFECT_KINDS, GRADES, SHOWN_SCORE, Examination, grade_distance, grade_for
+from forever.grading.synthetic import STATION_SIZE, Sample, Scene, random_scene, render
 
+# Findings down to this score are kept (the station reports from HINT_SCORE): the thresholds for 1% and 5%
+# false positives may lie below the station's.
+CURVE_FLOOR = 0.01
 TARGETS = {"hole": 0.95, "stain": 0.95, "pilling": 0.8, "fading": 0.8}
 TARGET_MIN_SIZE_MM = {"hole": 3.0, "stain": 10.0}
 TARGET_GRADE_EXACT = 0.85
@@ -52,6 +55,7 @@ class EvaluationConfig:
     per_kind: int = 80
     retake: int = 20  # heavily blurred, and dark, photos (each) for the retake flags
     workers: int = 2
+    size: tuple[int, int] = STATION_SIZE
 
     def scenes(self) -> list[tuple[str, Scene]]:
         plan = [
@@ -64,13 +68,18 @@ class EvaluationConfig:
         for scenario, count in plan:
             for i in range(count):
                 seed = offset + len(scenes)
-                scenes.append((scenario, random_scene(seed, family=self.family, scenario=scenario)))
+                scenes.append(
+                    (scenario, random_scene(seed, family=self.family, scenario=scenario, size=self.size))
+                )
         for flaw in ("blurred", "dark"):
             for i in range(self.retake):
                 seed = offset + len(scenes)
                 # Blur shows on edges (seams, prints, lint): the blurred set has nuisances to judge it by.
                 base = random_scene(
-                    seed, family=self.family, scenario="nuisance" if flaw == "blurred" else "clean"
+                    seed,
+                    family=self.family,
+                    scenario="nuisance" if flaw == "blurred" else "clean",
+                    size=self.size,
                 )
                 if flaw == "blurred":
                     base = replace(
@@ -106,7 +115,12 @@ class Outcome:
 
 def outcome_for(scenario: str, scene: Scene, model: GradingModel) -> tuple[Outcome, Sample]:
     sample = render(scene)
-    result = examine(sample.jpeg, model=model)
+    return outcome_of(scenario, sample, examine(sample.jpeg, model=model, floor=CURVE_FLOOR)), sample
+
+
+def outcome_of(scenario: str, sample: Sample, result: Examination) -> Outcome:
+    """What the examination of a rendered photo found, against what was drawn."""
+    scene = sample.scene
     analysis = result.analysis
     findings = [
         {"kind": f.kind, "bbox": list(f.bbox), "score": f.score, "severity": f.severity}
@@ -147,7 +161,7 @@ def outcome_for(scenario: str, scene: Scene, model: GradingModel) -> tuple[Outco
         tag=scene.tag,
         tag_score=result.tag_score,
         rubric_grade=rubric,
-    ), sample
+    )
 
 
 def _overlaps(a: Iterable[int], b: Iterable[int]) -> bool:
@@ -227,6 +241,7 @@ def compute_metrics(outcomes: list[Outcome], config: EvaluationConfig | None = N
     if config is not None:
         metrics["family"] = config.family
         metrics["seed"] = config.seed
+        metrics["photo_size"] = list(config.size)
     for kind in DEFECT_KINDS:
         negative_scores = np.array([o.max_score[kind] for o in negatives])
         instances = [d for o in main for d in o.defects if d["kind"] == kind]
@@ -258,6 +273,7 @@ def compute_metrics(outcomes: list[Outcome], config: EvaluationConfig | None = N
         }
         threshold5 = entry["fp5"]["threshold"]
         entry["by_size_mm"] = _binned(instances, "size_mm", SIZE_BINS_MM[kind], threshold5)
+        entry["curve"] = _curve(negative_scores, np.array([d["found"] for d in targeted]))
         if kind in STRENGTH_BINS:
             entry["by_strength"] = _binned(instances, "strength", STRENGTH_BINS[kind], threshold5)
         metrics["kinds"][kind] = entry
@@ -293,9 +309,23 @@ def compute_metrics(outcomes: list[Outcome], config: EvaluationConfig | None = N
     metrics["elapsed_ms"] = {
         "p50": float(np.percentile(times, 50)) if len(times) else None,
         "p95": float(np.percentile(times, 95)) if len(times) else None,
-        "note": "1600 x 1200 JPEGs, measured inside evaluation workers",
+        "note": "measured inside evaluation workers, one core each",
     }
     return metrics
+
+
+def _curve(negative_scores: np.ndarray, found: np.ndarray) -> list[list[float]]:
+    """(false positive rate, recall) at every threshold the negatives' scores offer, up to 20% false
+    positives: the curve both operating points lie on."""
+    points = []
+    for threshold in sorted({*negative_scores.tolist(), 1.0}, reverse=True):
+        threshold = max(threshold, 1e-6)
+        false_positives = float((negative_scores >= threshold).mean()) if len(negative_scores) else 0.0
+        if false_positives > 0.2:
+            break
+        recall = float((found >= threshold).mean()) if len(found) else 0.0
+        points.append([round(false_positives, 4), round(recall, 4)])
+    return points
 
 
 def _binned(
@@ -334,14 +364,18 @@ def metrics_markdown(metrics: dict[str, Any]) -> list[str]:
     """The metric tables, as Markdown lines (used by the report and the model card)."""
     lines = [
         f"All figures are on **synthetic** photos of the held-out family **{metrics.get('family')}** "
-        f"({metrics['photos']} photos, {metrics['negatives']} of them clean or nuisance-only); 95% Wilson "
-        "intervals in brackets.",
+        f"({metrics['photos']} photos{_size(metrics)}, {metrics['negatives']} of them clean or nuisance-only); "
+        "95% Wilson intervals in brackets.",
         "",
         "### Recall at 1% and 5% false positives (image-level, localised)",
         "",
-        "| kind | sizes | target | recall @1% FP | recall @5% FP | FP at 5% thr. | at score 0.5: recall | "
-        "at score 0.5: FP |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "A defect is found at a threshold when a finding of its kind scored at least that overlaps it; the "
+        "thresholds are the lowest scores keeping false positives (clean and nuisance-only photos with such a "
+        "finding anywhere) at 1% and 5%. The station shows findings from score 0.5.",
+        "",
+        "| kind | sizes | target | recall @1% FP | recall @5% FP | FP at 5% thr. | thresholds 1% / 5% | "
+        "at score 0.5: recall | at score 0.5: FP |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind, entry in metrics["kinds"].items():
         sizes = f">= {entry['target_min_size_mm']:g} mm" if entry["target_min_size_mm"] else "all"
@@ -350,6 +384,7 @@ def metrics_markdown(metrics: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {kind} | {sizes} | {target if target else '-'} {verdict} | {_fmt(entry['fp1']['recall'])} "
             f"| {_fmt(entry['fp5']['recall'])} | {_fmt(entry['fp5']['false_positives'])} | "
+            f"{entry['fp1']['threshold']:.3f} / {entry['fp5']['threshold']:.3f} | "
             f"{_fmt(entry['at_0_5']['recall'])} | {_fmt(entry['at_0_5']['false_positives'])} |"
         )
     lines += [
@@ -402,6 +437,11 @@ def metrics_markdown(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _size(metrics: dict[str, Any]) -> str:
+    size = metrics.get("photo_size")
+    return f" of {size[0]} x {size[1]} pixels" if size else ""
+
+
 def _short(p: dict[str, Any]) -> str:
     return "n/a" if p["value"] is None else f"{p['value']:.2f} ({p['k']}/{p['n']})"
 
@@ -419,9 +459,10 @@ def write_report(
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (out / "outcomes.json").write_text(json.dumps([asdict(o) for o in outcomes]) + "\n")
     _chart_recall(metrics, out / "recall_at_fp.png")
+    _chart_curves(metrics, out / "recall_vs_false_positives.png")
     _chart_sizes(metrics, out / "recall_vs_size.png")
     _chart_confusion(metrics, out / "grade_confusion.png")
-    examples = _examples(outcomes, out / "examples", samples_for_examples)
+    examples = _examples(outcomes, config, out / "examples", samples_for_examples)
     lines = [
         "# Grading evaluation (synthetic)",
         "",
@@ -438,6 +479,8 @@ def write_report(
         "",
         "![recall at 1% and 5% false positives](recall_at_fp.png)",
         "",
+        "![recall against the false positive rate](recall_vs_false_positives.png)",
+        "",
         "![recall against size](recall_vs_size.png)",
         "",
         "![grade confusion matrix](grade_confusion.png)",
@@ -452,7 +495,8 @@ def write_report(
     lines += [
         "## Timing",
         "",
-        f"Analysis time inside the evaluation (1600 x 1200 JPEGs, one core per worker): p50 "
+        f"Analysis time inside the evaluation ({config.size[0]} x {config.size[1]} JPEGs, one core per "
+        "worker, on a machine others share): p50 "
         f"{metrics['elapsed_ms']['p50']:.0f} ms, p95 {metrics['elapsed_ms']['p95']:.0f} ms. "
         "For 12 MP photos see `bench/grading.py`.",
         "",
@@ -519,6 +563,42 @@ def _chart_recall(metrics: dict[str, Any], path: Path) -> None:
     cv2.imwrite(str(path), image)
 
 
+_KIND_COLOURS = {
+    "stain": (40, 90, 160),
+    "hole": (50, 50, 220),
+    "tear": (160, 60, 160),
+    "pilling": (60, 170, 60),
+    "fading": (200, 140, 40),
+}
+
+
+def _chart_curves(metrics: dict[str, Any], path: Path) -> None:
+    """Recall against the false positive rate (0 to 20%) per kind, with the 1% and 5% lines."""
+    image = _canvas(900, 480, "Recall against false positives, held-out family (synthetic)")
+    box = (80, 70, 760, 420)
+    to_y = _axes(image, box, "recall")
+
+    def to_x(rate: float) -> int:
+        return int(box[0] + min(rate, 0.2) / 0.2 * (box[2] - box[0]))
+
+    for rate in (0.01, 0.05, 0.1, 0.2):
+        cv2.line(image, (to_x(rate), box[1]), (to_x(rate), box[3]), _GREY, 1)
+        cv2.putText(image, f"{rate:.0%}", (to_x(rate) - 12, box[3] + 20), _FONT, 0.45, _BLACK, 1, cv2.LINE_AA)
+    cv2.putText(image, "false positives", (box[2] - 120, box[3] + 45), _FONT, 0.45, _BLACK, 1, cv2.LINE_AA)
+    for n, (kind, entry) in enumerate(metrics["kinds"].items()):
+        colour = _KIND_COLOURS.get(kind, _BLACK)
+        points = [(to_x(rate), to_y(recall)) for rate, recall in entry.get("curve", [])]
+        # A step curve: recall holds until the next threshold lets more false positives in.
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
+            cv2.line(image, (x0, y0), (x1, y0), colour, 2, cv2.LINE_AA)
+            cv2.line(image, (x1, y0), (x1, y1), colour, 2, cv2.LINE_AA)
+        if points:
+            cv2.line(image, points[-1], (box[2], points[-1][1]), colour, 2, cv2.LINE_AA)
+        cv2.rectangle(image, (775, 90 + 28 * n), (790, 105 + 28 * n), colour, -1)
+        cv2.putText(image, kind, (797, 103 + 28 * n), _FONT, 0.5, _BLACK, 1, cv2.LINE_AA)
+    cv2.imwrite(str(path), image)
+
+
 def _chart_sizes(metrics: dict[str, Any], path: Path) -> None:
     kinds = list(metrics["kinds"])
     image = _canvas(
@@ -571,7 +651,9 @@ def _chart_confusion(metrics: dict[str, Any], path: Path) -> None:
     cv2.imwrite(str(path), image)
 
 
-def _examples(outcomes: list[Outcome], folder: Path, count: int) -> list[tuple[str, str]]:
+def _examples(
+    outcomes: list[Outcome], config: EvaluationConfig, folder: Path, count: int
+) -> list[tuple[str, str]]:
     """A few photos with their boxes: found defects, missed ones, and false alarms, if any."""
     folder.mkdir(parents=True, exist_ok=True)
     chosen: list[tuple[str, Outcome]] = []
@@ -589,58 +671,57 @@ def _examples(outcomes: list[Outcome], folder: Path, count: int) -> list[tuple[s
         if o.scenario in ("clean", "nuisance") and any(s >= SHOWN_SCORE for s in o.max_score.values())
     ]
     chosen += [(f"false alarm on a {o.scenario} photo", o) for o in alarms[:2]]
+    scenes = {scene.seed: scene for _, scene in config.scenes()}
     written = []
     for n, (caption, outcome) in enumerate(chosen[: count + 4]):
-        sample = render(random_scene(outcome.seed, family=outcome.family, scenario=outcome.scenario))
-        picture = sample.image.copy()
-        for d in outcome.defects:
-            x, y, w, h = d["bbox"]
-            cv2.rectangle(picture, (x - 4, y - 4), (x + w + 4, y + h + 4), _GREEN, 2)
-            cv2.putText(
-                picture,
-                f"{d['kind']} {d['size_mm']:.0f}mm",
-                (x, max(y - 8, 12)),
-                _FONT,
-                0.6,
-                _GREEN,
-                2,
-                cv2.LINE_AA,
-            )
-        for f in outcome.findings:
-            x, y, w, h = f["bbox"]
-            colour = _RED if f["score"] >= SHOWN_SCORE else _ORANGE
-            cv2.rectangle(picture, (x, y), (x + w, y + h), colour, 2)
-            cv2.putText(
-                picture, f"{f['kind']} {f['score']:.2f}", (x, y + h + 18), _FONT, 0.55, colour, 2, cv2.LINE_AA
-            )
-        cv2.putText(
-            picture,
-            f"true {outcome.true_grade} / suggested {outcome.grade}",
-            (12, 30),
-            _FONT,
-            0.8,
-            _WHITE,
-            3,
-            cv2.LINE_AA,
-        )
-        focus = (
-            outcome.defects[0]["bbox"]
-            if outcome.defects
-            else (outcome.findings[0]["bbox"] if outcome.findings else None)
-        )
-        picture = cv2.resize(picture, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
-        if focus is not None:  # small defects are a few pixels in the overview: a magnified inset beside them
-            x, y, w, h = (int(v * 0.6) for v in focus)
-            half = max(w, h) // 2 + 25
-            cx, cy = x + w // 2, y + h // 2
-            crop = picture[max(cy - half, 0) : cy + half, max(cx - half, 0) : cx + half]
-            inset = cv2.resize(crop, (280, 280), interpolation=cv2.INTER_NEAREST)
-            picture[10:290, -290:-10] = inset
-            cv2.rectangle(picture, (picture.shape[1] - 291, 9), (picture.shape[1] - 10, 290), _WHITE, 2)
         name = f"{n:02d}-{caption.split(' ')[0]}-{caption.split(' ')[1]}.jpg"
+        picture = _example(render(scenes[outcome.seed]).image, outcome)
         cv2.imwrite(str(folder / name), picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
         written.append((caption, name))
     return written
+
+
+_EXAMPLE_WIDTH = 1000
+_INSET = 280
+
+
+def _example(photo: np.ndarray, outcome: Outcome) -> np.ndarray:
+    """The photo at 1000 pixels across with injected defects (green), findings (red, hints orange) and a
+    magnified inset of the first defect or finding, taken from the full-resolution photo."""
+    scale = _EXAMPLE_WIDTH / photo.shape[1]
+    picture = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+    def box(bbox: list[int], pad: int = 0) -> tuple[tuple[int, int], tuple[int, int]]:
+        x, y, w, h = (int(v * scale) for v in bbox)
+        return (x - pad, y - pad), (x + w + pad, y + h + pad)
+
+    for d in outcome.defects:
+        top_left, bottom_right = box(d["bbox"], 3)
+        cv2.rectangle(picture, top_left, bottom_right, _GREEN, 2)
+        label = f"{d['kind']} {d['size_mm']:.0f}mm"
+        cv2.putText(picture, label, (top_left[0], max(top_left[1] - 6, 12)), _FONT, 0.5, _GREEN, 2, cv2.LINE_AA)
+    for f in outcome.findings:
+        if f["score"] < HINT_SCORE:
+            continue
+        top_left, bottom_right = box(f["bbox"])
+        colour = _RED if f["score"] >= SHOWN_SCORE else _ORANGE
+        cv2.rectangle(picture, top_left, bottom_right, colour, 2)
+        label = f"{f['kind']} {f['score']:.2f}"
+        cv2.putText(picture, label, (top_left[0], bottom_right[1] + 16), _FONT, 0.5, colour, 2, cv2.LINE_AA)
+    caption = f"true {outcome.true_grade} / suggested {outcome.grade}"
+    cv2.putText(picture, caption, (12, 30), _FONT, 0.8, _WHITE, 3, cv2.LINE_AA)
+    shown = [f for f in outcome.findings if f["score"] >= HINT_SCORE]
+    focus = outcome.defects[0]["bbox"] if outcome.defects else (shown[0]["bbox"] if shown else None)
+    if focus is not None:  # small defects are a few pixels in the overview: a magnified inset beside them
+        x, y, w, h = focus
+        half = max(w, h) // 2 + int(25 / scale)
+        cx, cy = x + w // 2, y + h // 2
+        crop = photo[max(cy - half, 0) : cy + half, max(cx - half, 0) : cx + half]
+        picture[10 : 10 + _INSET, -_INSET - 10 : -10] = cv2.resize(
+            crop, (_INSET, _INSET), interpolation=cv2.INTER_AREA
+        )
+        cv2.rectangle(picture, (picture.shape[1] - _INSET - 11, 9), (picture.shape[1] - 10, _INSET + 10), _WHITE, 2)
+    return picture
 
 
 def evaluate(

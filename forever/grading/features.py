@@ -10,7 +10,11 @@ in millimetres whatever the camera. Four proposers each look for one kind of dep
 - pills (working scale, counted at eighth scale): places where small blobs are much denser than elsewhere.
 
 Each candidate gets the same feature vector (shape, contrast against a ring around it, edge sharpness, texture
-change, how rare its colour is in the photo, how many look-alikes it has, and the photo's context).
+change, how rare its colour is in the photo, how many look-alikes it has, and the photo's context). Pills are
+finer than the working scale shows well, so the larger candidates are also examined on tiles cut from the photo
+at its full resolution (brought to `FINE_PX_PER_MM` at most): small-blob energy and counts inside against the
+ring around them and against reference tiles spread over the photo. Features a candidate has no value for
+(no tile) are NaN, which the gradient-boosted trees handle as missing.
 """
 
 from __future__ import annotations
@@ -28,6 +32,16 @@ WORK_PX_PER_MM = 8 / 3
 
 PROPOSERS: tuple[str, ...] = ("spot", "blotch", "fade", "pill")
 MAX_CANDIDATES = {"spot": 40, "blotch": 16, "fade": 6, "pill": 6}
+
+# Full-resolution tiles (pilling): at most this fine (a 0.6 mm pill is 3 pixels across; a finer camera's tiles
+# are brought down to it, so features mean the same whatever the camera), at most MAX_TILES tiles of at most
+# TILE_MM across, for candidates at least TILE_MIN_MM long; reference tiles on a grid over the photo.
+FINE_PX_PER_MM = 2 * WORK_PX_PER_MM
+MAX_TILES = 10
+TILE_MM = 64.0
+TILE_MIN_MM = 12.0
+REFERENCE_GRID = (3, 2)
+REFERENCE_MM = 24.0
 
 FEATURE_NAMES: tuple[str, ...] = (
     "is_spot",
@@ -72,6 +86,19 @@ FEATURE_NAMES: tuple[str, ...] = (
     "image_sharpness",
     "log_proposed",
     "touches_edge",
+    "edge_step",
+    "edge_tide",
+    "edge_out_gradient",
+    "ring_like_inside",
+    "hue_shift",
+    "lightness_ratio",
+    "fine_energy_ring",
+    "fine_energy_photo",
+    "fine_peaks_ring",
+    "fine_peaks_photo",
+    "fine_peak_density",
+    "fine_tail_photo",
+    "fine_px_per_mm",
 )
 
 
@@ -83,6 +110,14 @@ class Candidate:
     bbox: tuple[int, int, int, int]
     mask: np.ndarray = field(repr=False, compare=False)
     features: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class FineSource:
+    """The photo as decoded, finer than the working scale: where the full-resolution tiles are cut from."""
+
+    image: np.ndarray = field(repr=False)  # BGR
+    px_per_mm: float
 
 
 @dataclass(frozen=True)
@@ -99,17 +134,24 @@ class PhotoMeasures:
 
 
 def to_working_scale(image: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """Resample a BGR photo to WORK_PX_PER_MM (area averaging down, linear up)."""
+    """Resample a BGR photo to WORK_PX_PER_MM: halved by area averaging while it is twice as fine or more (the
+    resizer's fast path), then linearly for the rest (and up)."""
     factor = WORK_PX_PER_MM / px_per_mm
+    while factor <= 0.5 + 1e-3:
+        h, w = image.shape[:2]
+        image = cv2.resize(image, (max(w // 2, 16), max(h // 2, 16)), interpolation=cv2.INTER_AREA)
+        px_per_mm *= image.shape[1] / w
+        factor = WORK_PX_PER_MM / px_per_mm
     if abs(factor - 1) < 1e-3:
         return image
     h, w = image.shape[:2]
     size = (max(round(w * factor), 16), max(round(h * factor), 16))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)  # 3x faster than area here, as sharp
 
 
-def propose(image: np.ndarray) -> tuple[list[Candidate], PhotoMeasures]:
-    """Candidates (with features) and photo measures for a BGR image already at the working scale."""
+def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Candidate], PhotoMeasures]:
+    """Candidates (with features) and photo measures for a BGR image already at the working scale; `finer` is
+    the same photo at a finer scale, when there is one (the tiles are otherwise cut from `image`)."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
     half_bgr = cv2.resize(image, _scaled(image, 0.5), interpolation=cv2.INTER_AREA)
     quarter_bgr = cv2.resize(half_bgr, _scaled(image, 0.25), interpolation=cv2.INTER_AREA)
@@ -130,8 +172,8 @@ def propose(image: np.ndarray) -> tuple[list[Candidate], PhotoMeasures]:
     eighth = _level(eighth_bgr, 8, quarter.texture)
     measures = _measure(image, grey, half, quarter, dog)
 
-    spot_z = _departure(half, _median_background(quarter_bgr, 5, half.shape), smooth_px=0.6)
-    blotch_z = _departure(quarter, _median_background(sixteenth_bgr, 9, quarter.shape), smooth_px=1.0)
+    spot_z, spot_l = _departure(half, _median_background(quarter_bgr, 5, half.shape), smooth_px=0.6)
+    blotch_z, blotch_l = _departure(quarter, _median_background(sixteenth_bgr, 9, quarter.shape), smooth_px=1.0)
     fade_z, fade_residual = _surface_departure(eighth)
     pill_ratio, pill_density = _pill_density(dog, eighth.shape)
 
@@ -144,11 +186,15 @@ def propose(image: np.ndarray) -> tuple[list[Candidate], PhotoMeasures]:
         colour_histogram=_colour_histogram(quarter),
     )
     found = {
-        "spot": (half, _hysteresis(spot_z, high=6.0, low=3.5, min_area=3, limit=MAX_CANDIDATES["spot"])),
+        "spot": (
+            half,
+            _either_way(spot_z, spot_l, high=6.0, low=3.5, min_area=3, limit=MAX_CANDIDATES["spot"]),
+        ),
         "blotch": (
             quarter,
-            _hysteresis(
+            _either_way(
                 blotch_z,
+                blotch_l,
                 high=5.0,
                 low=2.5,
                 min_area=int((5 * quarter.ppm) ** 2),
@@ -173,16 +219,22 @@ def propose(image: np.ndarray) -> tuple[list[Candidate], PhotoMeasures]:
             ),
         ),
     }
-    # Small blotches are described at the half scale: their edges and texture need the finer pixels.
+    # Spots are described at the working scale and small blotches at the half scale: their edges and texture
+    # need the finer pixels (a 4 mm stain is 11 pixels across at the working scale, 5 at the half).
+    work = _Level(lab=None, texture=texture, ppm=WORK_PX_PER_MM, bgr=image)
     candidates = []
     for proposer, (level, regions) in found.items():
         for bbox, mask, peak, mean in regions:
-            if proposer == "blotch" and max(bbox[2], bbox[3]) <= 48:
+            if proposer == "spot":
+                bbox, mask = _rescale_region(bbox, mask, 2.0)
+                candidates.append(_describe(proposer, work, bbox, mask, peak, mean, context, len(regions)))
+            elif proposer == "blotch" and max(bbox[2], bbox[3]) <= 48:
                 bbox, mask = _rescale_region(bbox, mask, 2.0)
                 candidates.append(_describe(proposer, half, bbox, mask, peak, mean, context, len(regions)))
             else:
                 candidates.append(_describe(proposer, level, bbox, mask, peak, mean, context, len(regions)))
     _count_look_alikes(candidates)
+    _examine_tiles(candidates, finer or FineSource(image, WORK_PX_PER_MM))
     return candidates, measures
 
 
@@ -191,15 +243,24 @@ def propose(image: np.ndarray) -> tuple[list[Candidate], PhotoMeasures]:
 
 @dataclass
 class _Level:
-    """One scale of the photo: Lab (float32, L 0..255, a/b centred on 0), texture, pixels per mm."""
+    """One scale of the photo: Lab (float32, L 0..255, a/b centred on 0), texture, pixels per mm.
 
-    lab: np.ndarray
+    The working scale's level keeps its BGR pixels instead and converts only the crops asked for: its
+    candidates (spots) cover a sliver of it."""
+
+    lab: np.ndarray | None
     texture: np.ndarray
     ppm: float
+    bgr: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.lab.shape[:2]
+        return self.texture.shape[:2]
+
+    def lab_crop(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        if self.lab is not None:
+            return self.lab[y0:y1, x0:x1]
+        return _to_lab(self.bgr[y0:y1, x0:x1])
 
 
 def _scaled(image: np.ndarray, factor: float) -> tuple[int, int]:
@@ -208,13 +269,14 @@ def _scaled(image: np.ndarray, factor: float) -> tuple[int, int]:
 
 
 def _level(bgr: np.ndarray, reduction: int, texture: np.ndarray) -> _Level:
+    texture = cv2.resize(texture, bgr.shape[1::-1], interpolation=cv2.INTER_AREA)
+    return _Level(lab=_to_lab(bgr), texture=texture, ppm=WORK_PX_PER_MM / reduction)
+
+
+def _to_lab(bgr: np.ndarray) -> np.ndarray:
     lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab).astype(np.float32)
     lab[..., 1:] -= 128
-    return _Level(
-        lab=lab,
-        texture=cv2.resize(texture, bgr.shape[1::-1], interpolation=cv2.INTER_AREA),
-        ppm=WORK_PX_PER_MM / reduction,
-    )
+    return lab
 
 
 def _median_background(bgr: np.ndarray, k: int, shape: tuple[int, int]) -> np.ndarray:
@@ -232,8 +294,9 @@ def _robust_scale(values: np.ndarray, floor: float) -> float:
     return max(1.4826 * float(np.median(np.abs(sample - np.median(sample)))), floor)
 
 
-def _departure(level: _Level, background: np.ndarray, *, smooth_px: float) -> np.ndarray:
-    """How far each pixel's colour is from the cloth around it, in robust standard deviations."""
+def _departure(level: _Level, background: np.ndarray, *, smooth_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """How far each pixel's colour is from the cloth around it, in robust standard deviations, and its
+    lightness part alone (signed: below 0 darker than the cloth)."""
     diff = cv2.GaussianBlur(level.lab, (0, 0), smooth_px)
     diff -= background
     scales = np.array(
@@ -245,7 +308,7 @@ def _departure(level: _Level, background: np.ndarray, *, smooth_px: float) -> np
         np.float32,
     )
     diff /= scales
-    return cv2.magnitude(cv2.magnitude(diff[..., 0], diff[..., 1]), diff[..., 2])
+    return cv2.magnitude(cv2.magnitude(diff[..., 0], diff[..., 1]), diff[..., 2]), diff[..., 0]
 
 
 def _surface_departure(level: _Level) -> tuple[np.ndarray, np.ndarray]:
@@ -381,6 +444,32 @@ def _hysteresis(
     return regions[:limit]
 
 
+def _either_way(
+    z: np.ndarray, lightness: np.ndarray, *, limit: int, **hysteresis: float
+) -> list[tuple[tuple[int, int, int, int], np.ndarray, float, float]]:
+    """Regions of pixels darker than the cloth, and of pixels lighter, found apart (a dark hole beside a light
+    print, a light one on a dark seam, are two regions, not one); pure hue changes show in both and are kept
+    once."""
+    tolerance = 1.0  # robust standard deviations of lightness: a pure hue change is neither darker nor lighter
+    regions = _hysteresis(np.where(lightness < tolerance, z, 0), limit=limit, **hysteresis)
+    regions += _hysteresis(np.where(lightness > -tolerance, z, 0), limit=limit, **hysteresis)
+    regions.sort(key=lambda r: -r[2] * math.sqrt(r[1].shape[0] * r[1].shape[1]))
+    kept: list[tuple[tuple[int, int, int, int], np.ndarray, float, float]] = []
+    for region in regions:
+        if all(_box_iou(region[0], other[0]) < 0.7 for other in kept):
+            kept.append(region)
+    return kept[:limit]
+
+
+def _box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
 @dataclass
 class _Context:
     eighth: _Level
@@ -478,11 +567,66 @@ def _describe(
             m.sharpness,
             math.log(proposed + 1),
             _touches_edge(bbox, level.shape),
+            *_edge_profile(crop, crop_mask, ring_median, ppm),
+            _ring_like_inside(ring, in_mean, ring_median),
+            _hue_shift(in_mean, ring_median),
+            (in_mean[0] + 8.0) / (ring_median[0] + 8.0),
+            *(math.nan for _ in _FINE),
         ],
         np.float32,
     )
     work_bbox, work_mask = _rescale_region(bbox, mask, WORK_PX_PER_MM / ppm)
     return Candidate(proposer=proposer, bbox=work_bbox, mask=work_mask, features=features)
+
+
+def _edge_profile(crop: np.ndarray, inside: np.ndarray, background: np.ndarray, ppm: float) -> list[float]:
+    """How the region's colour departure changes across its border, in bands ~1.5 mm wide (a pixel at least):
+
+    - step: the share of the whole departure that happens across the border (near 1 for a stain's or a print's
+      crisp edge, lower for the soft border of fading or of a lighting change);
+    - tide: the band just inside against the band deeper in (above 1 for a stain's dried, darker rim);
+    - out gradient: the band just outside against the band further out (a halo, or the cloth still changing).
+    """
+    departure = np.linalg.norm(crop - background, axis=-1)
+    band = max(1.5 * ppm, 1.0)
+    # The border is where the departure falls to half its level inside (the proposer's mask reaches further).
+    level = float(np.percentile(departure[inside], 90)) if inside.any() else 0.0
+    mask = ((departure >= 0.5 * level) & (cv2.dilate(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)).astype(
+        np.uint8
+    )
+    depth_in = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    depth_out = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3)
+
+    def mean_in(depth: np.ndarray, low: float, high: float, fallback: float) -> float:
+        chosen = (depth > low) & (depth <= high)
+        return float(departure[chosen].mean()) if chosen.any() else fallback
+
+    in_near = mean_in(depth_in, 0, band, 0.0)
+    in_deep = mean_in(depth_in, band, 3 * band, in_near)
+    out_near = mean_in(depth_out, 0, band, 0.0)
+    out_far = mean_in(depth_out, band, 3 * band, out_near)
+    return [
+        (in_near - out_near) / (max(in_near, in_deep) - out_far + 2.0),
+        (in_near + 1.0) / (in_deep + 1.0),
+        (out_near + 1.0) / (out_far + 1.0),
+    ]
+
+
+def _ring_like_inside(ring: np.ndarray, inside: np.ndarray, background: np.ndarray) -> float:
+    """The share of the ring closer in colour to the region than to the cloth: near 0 around a stain on plain
+    cloth, more around a piece of something larger (a print's motif, a tag's corner, a seam)."""
+    to_inside = np.linalg.norm(ring - inside, axis=1)
+    to_background = np.linalg.norm(ring - background, axis=1)
+    return float((to_inside < to_background).mean()) if len(ring) else 0.0
+
+
+def _hue_shift(inside: np.ndarray, background: np.ndarray) -> float:
+    """How far the region's hue turns from the cloth's (radians, 0 to pi), weighted by how coloured both are:
+    a shadow or an opening onto the same cloth keeps its hue, a tint (coffee, wine, ink) turns it."""
+    a0, b0, a1, b1 = float(background[1]), float(background[2]), float(inside[1]), float(inside[2])
+    angle = abs(math.atan2(a0 * b1 - b0 * a1, a0 * a1 + b0 * b1))
+    colour = min(math.hypot(a0, b0), math.hypot(a1, b1))
+    return angle * colour / (colour + 4.0)
 
 
 def _rescale_region(
@@ -504,11 +648,11 @@ def _inside_and_ring(level: _Level, bbox: tuple[int, int, int, int], mask: np.nd
     r = int(max(3, 0.5 * math.sqrt(mask.sum())))
     H, W = level.shape
     x0, y0, x1, y1 = max(x - r, 0), max(y - r, 0), min(x + w + r, W), min(y + h + r, H)
-    crop = level.lab[y0:y1, x0:x1]
+    crop = level.lab_crop(y0, y1, x0, x1)
     crop_mask = np.zeros(crop.shape[:2], np.uint8)
     crop_mask[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = mask
-    grown = cv2.dilate(crop_mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    ring_mask = (grown > 0) & ~(cv2.dilate(crop_mask, np.ones((3, 3), np.uint8)) > 0)
+    distance = cv2.distanceTransform(1 - crop_mask, cv2.DIST_L2, 3)  # pixels from the region
+    ring_mask = (distance > 1.5) & (distance <= r)
     inside_mask = crop_mask > 0
     return crop[inside_mask], crop[ring_mask], crop, inside_mask, ring_mask, level.texture[y0:y1, x0:x1]
 
@@ -594,3 +738,150 @@ def _count_look_alikes(candidates: list[Candidate]) -> None:
         counts = close.sum(axis=1) - 1
         for candidate, count in zip(group, counts, strict=True):
             candidate.features[_LOOK_ALIKE] = float(count)
+
+
+# --- full-resolution tiles (pilling) ------------------------------------------------------------------------
+
+_FINE = [FEATURE_NAMES.index(n) for n in FEATURE_NAMES if n.startswith("fine_")]
+_PILL_RATIO = FEATURE_NAMES.index("pill_ratio")
+_TEXTURE_RATIO = FEATURE_NAMES.index("texture_ratio")
+_TILED = frozenset({"pill", "blotch", "fade"})
+
+
+@dataclass(frozen=True)
+class _TileStats:
+    """Small-blob statistics of one region of a tile, in the pill band (see `_pill_band`)."""
+
+    energy: float
+    peaks: float  # per cm2
+    tail: float
+
+
+def _examine_tiles(candidates: list[Candidate], source: FineSource) -> None:
+    """Fill the fine_* features of the larger candidates: pill proposals first, then those whose texture
+    differs most from the cloth around them (pills raise it on smooth cloth, and blur a rib or a weave)."""
+
+    def texture_change(c: Candidate) -> float:
+        texture = abs(math.log(max(float(c.features[_TEXTURE_RATIO]), 1e-3)))
+        return max(texture, math.log(max(float(c.features[_PILL_RATIO]), 1e-3)))
+
+    chosen = sorted(
+        (c for c in candidates if c.proposer in _TILED and max(c.bbox[2:]) >= TILE_MIN_MM * WORK_PX_PER_MM),
+        key=lambda c: (c.proposer != "pill", -texture_change(c)),
+    )[:MAX_TILES]
+    if not chosen:
+        return
+    reference, threshold = _reference_stats(source)
+    for candidate in chosen:
+        candidate.features[_FINE] = _tile_features(candidate, source, reference, threshold)
+
+
+def _tile_scale(source: FineSource) -> float:
+    """Tile pixels per source pixel: 1, or less for a camera finer than FINE_PX_PER_MM."""
+    return min(FINE_PX_PER_MM / source.px_per_mm, 1.0)
+
+
+def _cut_tile(source: FineSource, window: tuple[int, int, int, int]) -> np.ndarray:
+    """The grey pixels of a window given in working pixels (x0, y0, x1, y1), at the tile scale."""
+    x0, y0, x1, y1 = window
+    s = source.px_per_mm / WORK_PX_PER_MM
+    crop = source.image[int(y0 * s) : int(math.ceil(y1 * s)), int(x0 * s) : int(math.ceil(x1 * s))]
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    scale = _tile_scale(source)
+    if scale < 0.99:
+        size = (max(round(grey.shape[1] * scale), 1), max(round(grey.shape[0] * scale), 1))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    return grey.astype(np.float32)
+
+
+def _pill_band(grey: np.ndarray, ppm: float) -> np.ndarray:
+    """A difference of Gaussians (0.3 and 0.9 mm): blobs the size of pills, 0.6 to 3 mm across."""
+    return cv2.GaussianBlur(grey, (0, 0), 0.3 * ppm) - cv2.GaussianBlur(grey, (0, 0), 0.9 * ppm)
+
+
+def _peaks(fine: np.ndarray, threshold: float, ppm: float) -> np.ndarray:
+    """Local maxima of the pill band's magnitude (within ~0.8 mm) above `threshold`: one per pill."""
+    strength = np.abs(fine)
+    k = max(round(0.8 * ppm) | 1, 3)
+    return (strength >= cv2.dilate(strength, np.ones((k, k), np.uint8))) & (strength > threshold)
+
+
+def _region_stats(fine: np.ndarray, peaks: np.ndarray, region: np.ndarray, ppm: float) -> _TileStats | None:
+    count = int(region.sum())
+    if count < (4 * ppm) ** 2:  # under 4 x 4 mm: too few pixels to say anything
+        return None
+    values = np.abs(fine[region])
+    k = int(0.99 * (len(values) - 1))
+    return _TileStats(
+        energy=float(np.mean(values * values)),
+        peaks=float(peaks[region].sum()) * (ppm * 10) ** 2 / count,
+        tail=float(np.partition(values, k)[k]),
+    )
+
+
+def _reference_stats(source: FineSource) -> tuple[_TileStats, float]:
+    """The photo's own small-blob statistics (median over a grid of tiles) and the pill threshold they set."""
+    ppm = source.px_per_mm * _tile_scale(source)
+    height, width = (round(v * WORK_PX_PER_MM / source.px_per_mm) for v in source.image.shape[:2])
+    half = min(REFERENCE_MM * WORK_PX_PER_MM, width / 4, height / 4) / 2
+    columns, rows = REFERENCE_GRID
+    bands = []
+    for i in range(columns):
+        for j in range(rows):
+            cx, cy = width * (i + 0.5) / columns, height * (j + 0.5) / rows
+            window = (int(cx - half), int(cy - half), int(cx + half), int(cy + half))
+            bands.append(_pill_band(_cut_tile(source, window), ppm))
+    pooled = np.concatenate([fine[::2, ::2].ravel() for fine in bands])
+    threshold = 4.0 * max(_robust_scale(pooled, 0.05), 0.05)
+    stats = [
+        _region_stats(fine, _peaks(fine, threshold, ppm), np.ones(fine.shape, bool), ppm) for fine in bands
+    ]
+    known = [s for s in stats if s is not None]
+    if not known:
+        return _TileStats(1.0, 0.0, 1.0), threshold
+    return (
+        _TileStats(*(float(np.median([getattr(s, f) for s in known])) for f in _TileStats.__dataclass_fields__)),
+        threshold,
+    )
+
+
+def _tile_features(
+    candidate: Candidate, source: FineSource, reference: _TileStats, threshold: float
+) -> list[float]:
+    """The fine_* features of one candidate, from a tile around it (or its middle, when it is larger): its
+    pill band against the ring 1.5 to 6 mm around it, and against the photo's reference tiles."""
+    x, y, w, h = candidate.bbox
+    ys, xs = np.nonzero(candidate.mask)
+    cx, cy = x + float(xs.mean()), y + float(ys.mean())
+    margin = 8 * WORK_PX_PER_MM
+    half = min(max(w, h) / 2 + margin, TILE_MM * WORK_PX_PER_MM / 2)
+    height, width = (round(v * WORK_PX_PER_MM / source.px_per_mm) for v in source.image.shape[:2])
+    x0, y0 = max(int(cx - half), 0), max(int(cy - half), 0)
+    x1, y1 = min(int(cx + half) + 1, width), min(int(cy + half) + 1, height)
+    tile = _cut_tile(source, (x0, y0, x1, y1))
+    ppm = source.px_per_mm * _tile_scale(source)
+    placed = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    ix0, iy0, ix1, iy1 = max(x, x0), max(y, y0), min(x + w, x1), min(y + h, y1)
+    placed[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = candidate.mask[iy0 - y : iy1 - y, ix0 - x : ix1 - x]
+    inside = cv2.resize(placed, tile.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3) / ppm  # mm from the region
+    ring = (distance > 1.5) & (distance <= 6.0)
+    fine = _pill_band(tile, ppm)
+    peaks = _peaks(fine, threshold, ppm)
+    mine = _region_stats(fine, peaks, inside > 0, ppm)
+    if mine is None:
+        return [math.nan] * len(_FINE)
+    around = _region_stats(fine, peaks, ring, ppm)
+
+    def log_ratio(a: float, b: float, floor: float) -> float:
+        return math.log((a + floor) / (b + floor))
+
+    return [
+        log_ratio(mine.energy, around.energy, 0.01) if around else math.nan,
+        log_ratio(mine.energy, reference.energy, 0.01),
+        log_ratio(mine.peaks, around.peaks, 1.0) if around else math.nan,
+        log_ratio(mine.peaks, reference.peaks, 1.0),
+        mine.peaks,
+        log_ratio(mine.tail, reference.tail, 0.1),
+        ppm,
+    ]

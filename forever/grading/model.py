@@ -14,6 +14,7 @@ SEVERITIES: tuple[str, ...] = ("minor", "moderate", "severe")
 REFUSED = "refused"
 GRADES: tuple[str, ...] = (*ACCEPTED_CONDITIONS, REFUSED)
 SHOWN_SCORE = 0.5  # a finding scored this or more is shown as a defect; lower scores are hints
+HINT_SCORE = 0.2  # below this a region is not reported at all
 
 # Physical scale: the photo station frames about 60 cm of garment across the photo's long side, so a photo's
 # pixels per millimetre are its long side over this. Callers with another framing pass their own.

@@ -24,8 +24,9 @@ FAMILIES: tuple[str, ...] = ("twill", "plain_weave", "jersey", "rib_knit", "flee
 NUISANCES: tuple[str, ...] = ("fold", "wrinkles", "seam", "print", "lint", "lighting", "blur")
 SCENARIOS: tuple[str, ...] = ("clean", "nuisance", *DEFECT_KINDS)
 
-DEFAULT_SIZE = (1600, 1200)
-BENCH_SIZE = (4000, 3000)
+DEFAULT_SIZE = (1600, 1200)  # the working scale itself: quick to draw (tests)
+STATION_SIZE = (3200, 2400)  # twice the working scale: the finest the pilling tiles look at (see features.py)
+BENCH_SIZE = (4000, 3000)  # a 12 MP camera
 
 # Ranges defects are drawn from (millimetres): wide enough to draw recall against size on both sides of the
 # targets (holes from 3 mm, stains from 10 mm).

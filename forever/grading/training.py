@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,12 @@ from sklearn.model_selection import GroupKFold
 
 from forever.grading.analysis import Survey, survey
 from forever.grading.classifier import (
+    FAR_COST,
     MODEL_DIR,
     REGION_CLASSES,
     TAG,
     GradingModel,
+    RubricGrade,
     calibrate,
     image_features,
     measure_target,
@@ -43,15 +45,17 @@ from forever.grading.classifier import (
 )
 from forever.grading.features import FEATURE_NAMES, WORK_PX_PER_MM
 from forever.grading.model import ACCEPTED_CONDITIONS, DEFECT_KINDS, FRAME_MM, GRADES
-from forever.grading.synthetic import FAMILIES, Sample, random_scene, render
+from forever.grading.synthetic import DEFAULT_SIZE, FAMILIES, STATION_SIZE, Sample, Scene, random_scene, render
 
-DEFAULT_IMAGES = 1300
+DEFAULT_IMAGES = 3000
 DEFAULT_SEED = 20261122
 DEFAULT_HOLDOUT = "jersey"
 CALIBRATION_FALSE_POSITIVES = 0.015
 EXPERT_WEIGHT = 5.0
 # Training photos carry a second defect more often than evaluation ones: more examples per rendered photo.
 SECOND_DEFECT_ODDS = 0.6
+STATION_SHARE = 2 / 3
+TAGGED_DEFECT_ODDS = 0.2
 FOLDS = 3
 _POSITIVE_WEIGHT = 4.0
 
@@ -91,6 +95,7 @@ class TrainingConfig:
     holdout: str = DEFAULT_HOLDOUT
     workers: int = 2
     region_iterations: int = 150
+    station_share: float = STATION_SHARE  # photos drawn at the station's scale (the rest at the working scale)
 
     @property
     def families(self) -> tuple[str, ...]:
@@ -151,7 +156,7 @@ def label_candidates(found: Survey, truths: Sequence[_Truth]) -> tuple[np.ndarra
 
 def _truths_for_sample(sample: Sample, found: Survey) -> list[_Truth]:
     width, height = found.work_size
-    scale_x, scale_y = width / sample.image.shape[1], height / sample.image.shape[0]
+    scale_x, scale_y = width / sample.scene.width, height / sample.scene.height
     truths = []
     regions = [
         (d.kind, d.bbox, d.mask, measure_target(d.kind, d.size_mm, d.strength)) for d in sample.defects
@@ -233,12 +238,26 @@ def training_seeds(config: TrainingConfig) -> list[int]:
     return [config.seed * 100_003 + i for i in range(config.images)]
 
 
-def _rows_for_seeds(seeds: Sequence[int], families: tuple[str, ...]) -> list[PhotoRows]:
+def training_scene(seed: int, families: tuple[str, ...], station_share: float = STATION_SHARE) -> Scene:
+    """One training photo's scene: a share of them at the working scale itself (a phone's or a file's
+    upload), the rest at the station's scale, where the pilling tiles see finer detail. A share of damaged
+    pieces still carry their hang tag (damaged in a shop): a tag never makes up for a defect."""
+    rng = np.random.default_rng([seed, 3])
+    station = rng.random() < station_share
+    scene = random_scene(
+        seed,
+        families=families,
+        second_defect=SECOND_DEFECT_ODDS,
+        size=STATION_SIZE if station else DEFAULT_SIZE,
+    )
+    if scene.defects and rng.random() < TAGGED_DEFECT_ODDS:
+        scene = replace(scene, tag=True)
+    return scene
+
+
+def _rows_for_seeds(seeds: Sequence[int], families: tuple[str, ...], station_share: float) -> list[PhotoRows]:
     cv2.setNumThreads(1)  # one worker per core
-    return [
-        rows_for_sample(render(random_scene(seed, families=families, second_defect=SECOND_DEFECT_ODDS)))
-        for seed in seeds
-    ]
+    return [rows_for_sample(render(training_scene(seed, families, station_share))) for seed in seeds]
 
 
 def synthetic_rows(config: TrainingConfig, progress: Callable[[int], None] | None = None) -> list[PhotoRows]:
@@ -247,10 +266,12 @@ def synthetic_rows(config: TrainingConfig, progress: Callable[[int], None] | Non
     batches = [seeds[i : i + 8] for i in range(0, len(seeds), 8)]
     rows: list[PhotoRows] = []
     if config.workers <= 1:
-        results: Iterable[list[PhotoRows]] = (_rows_for_seeds(batch, config.families) for batch in batches)
+        results: Iterable[list[PhotoRows]] = (
+            _rows_for_seeds(batch, config.families, config.station_share) for batch in batches
+        )
     else:
         results = Parallel(n_jobs=config.workers, return_as="generator")(
-            delayed(_rows_for_seeds)(batch, config.families) for batch in batches
+            delayed(_rows_for_seeds)(batch, config.families, config.station_share) for batch in batches
         )
     for batch in results:
         rows.extend(batch)
@@ -286,6 +307,7 @@ def train(
             "expert_photos": len(experts),
             "holdout_family": config.holdout,
             "training_families": list(config.families),
+            "station_share": config.station_share,
             "seconds": round(time.perf_counter() - started, 1),
             "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
@@ -293,10 +315,30 @@ def train(
     return model
 
 
+@dataclass
+class RegionFit:
+    """The region classifier and measures, with their honest (out-of-fold) outputs on the training photos."""
+
+    region: Any
+    measures: dict[str, Any]
+    out_of_fold: np.ndarray  # probabilities, one row per candidate, columns in REGION_CLASSES order
+    oof_measures: dict[str, np.ndarray]
+    photo_of: np.ndarray  # the photo (index into the rows) of each candidate
+    counts: dict[str, int]
+
+
 def fit(
     rows: list[PhotoRows], config: TrainingConfig, *, log: Callable[[str], None] | None = None
 ) -> GradingModel:
     """Fit the region classifier, measures, calibration and grade model on surveyed photos."""
+    log = log or (lambda message: None)
+    return finish(rows, fit_regions(rows, config, log=log), config, log=log)
+
+
+def fit_regions(
+    rows: list[PhotoRows], config: TrainingConfig, *, log: Callable[[str], None] | None = None
+) -> RegionFit:
+    """Fit the region classifier and measures, cross-fitted so the later steps see out-of-fold outputs."""
     log = log or (lambda message: None)
     photo_of = np.concatenate([np.full(len(r.labels), i) for i, r in enumerate(rows)])
     features = np.concatenate([r.features for r in rows]).astype(np.float32)
@@ -333,17 +375,24 @@ def fit(
             oof_measures[kind][test_idx] = fold_measures[kind]
     _, _, region, measures = fitted[-1]
     log(f"region classifier fitted ({folds} out-of-fold fits and the final one)")
+    return RegionFit(region, measures, out_of_fold, oof_measures, photo_of, counts)
 
-    thresholds = _calibration(rows, photo_of, out_of_fold)
+
+def finish(
+    rows: list[PhotoRows], regions: RegionFit, config: TrainingConfig, *, log: Callable[[str], None] | None = None
+) -> GradingModel:
+    """Calibrate the scores and fit the grade model on the regions' out-of-fold outputs."""
+    log = log or (lambda message: None)
+    thresholds = _calibration(rows, regions.photo_of, regions.out_of_fold)
     log("thresholds: " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.items()))
-
     grade_rows = np.stack(
-        [_image_row(rows[i], photo_of == i, out_of_fold, oof_measures, thresholds) for i in range(len(rows))]
+        [
+            _image_row(rows[i], regions.photo_of == i, regions.out_of_fold, regions.oof_measures, thresholds)
+            for i in range(len(rows))
+        ]
     )
     grades = np.array([r.grade for r in rows])
-    grade = HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.08, max_leaf_nodes=15, l2_regularization=1.0, random_state=config.seed
-    )
+    grade = RubricGrade(config.seed)
     with single_thread():
         grade.fit(grade_rows, grades, sample_weight=np.array([r.weight for r in rows]))
     log(f"grade model fitted on {len(rows)} photos")
@@ -351,11 +400,11 @@ def fit(
     return GradingModel(
         version=version,
         feature_names=FEATURE_NAMES,
-        region=region,
+        region=regions.region,
         thresholds=thresholds,
-        measures=measures,
+        measures=regions.measures,
         grade=grade,
-        training={"candidate_regions": counts},
+        training={"candidate_regions": regions.counts},
     )
 
 
@@ -466,7 +515,7 @@ def _image_row(
     }
     kind_measures = {kind: measures[kind][mine] for kind in DEFECT_KINDS}
     tag = calibrate(probabilities[mine, REGION_CLASSES.index(TAG)].astype(np.float64), thresholds[TAG])
-    return image_features(scores, kind_measures, float(tag.max(initial=0.0)), row.sharpness, row.exposure)
+    return image_features(scores, kind_measures, float(tag.max(initial=0.0)))
 
 
 # --- the model card -----------------------------------------------------------------------------------------
@@ -488,27 +537,32 @@ def write_model_card(
         f"- **scikit-learn**: {manifest['scikit_learn']}",
         f"- **Produced by**: `{training.get('command', 'forever grading train')}` with seed "
         f"{training.get('seed')} on {training.get('trained_at')} in {training.get('seconds')} s",
+        *([f"- **How**: {training['note']}"] if training.get("note") else []),
         "",
         "## Data",
         "",
         "**Synthetic only.** No photos of real AMI pieces exist yet. Training used "
         f"{training.get('images')} procedurally generated photos (`forever/grading/synthetic.py`) of the fabric "
         f"families {', '.join(training.get('training_families', []))}; the family "
-        f"**{training.get('holdout_family')}** was held out for the evaluation. Photos are 1600 x 1200 JPEGs "
-        "framing 60 x 45 cm of cloth; each is clean (16%), nuisances only (24%: folds, wrinkles, seams, placed "
+        f"**{training.get('holdout_family')}** was held out for the evaluation. Photos frame 60 x 45 cm of "
+        f"cloth, {training.get('station_share', STATION_SHARE):.0%} of them as 3200 x 2400 JPEGs (the station's scale: 5.3 px/mm) and the rest "
+        "as 1600 x 1200 ones (a phone's or a file's upload); each is clean (16%), nuisances only (24%: folds, "
+        "wrinkles, seams, placed "
         "prints, lint, lighting gradients, blur, JPEG), or carries one defect (12% each of stain, hole, tear, "
         f"pilling, fading; {SECOND_DEFECT_ODDS:.0%} of those a second one). A third of defect-free photos show a "
-        "hang tag (the `new_with_tags` cue). Grades follow the rubric in `forever/grading/model.py` (`grade_for`).",
+        f"hang tag (the `new_with_tags` cue), and {TAGGED_DEFECT_ODDS:.0%} of damaged ones (damaged in a shop). "
+        "Grades follow the rubric in `forever/grading/model.py` (`grade_for`).",
         f"Expert decisions used: {training.get('expert_photos', 0)}.",
         "",
         f"Candidate regions: {training.get('candidate_regions')}.",
         "",
         "## Model",
         "",
-        "- Classic image processing proposes candidate regions (spots against a ~8 mm median, blotches against "
-        "a ~5 cm median, departures from a quadratic surface fitted to the whole photo, and dense small-blob "
-        "areas); each gets "
-        f"{len(manifest['feature_names'])} hand-crafted features: "
+        "- Classic image processing proposes candidate regions at 2.7 px/mm (spots against a ~8 mm median, "
+        "blotches against a ~5 cm median, departures from a quadratic surface fitted to the whole photo, and "
+        "dense small-blob areas); the larger ones (pilling's) are also examined on tiles cut from the photo at "
+        "its full resolution (up to 5.3 px/mm): small-blob energy and counts against the ring around them and "
+        f"against reference tiles. Each gets {len(manifest['feature_names'])} hand-crafted features: "
         f"{', '.join(manifest['feature_names'])}.",
         "- A `HistGradientBoostingClassifier` scores regions as none / stain / hole / tear / pilling / fading / "
         "tag; probabilities are calibrated per kind so that score 0.5 is what ~1.5% of defect-free training "
@@ -516,8 +570,13 @@ def write_model_card(
         + ", ".join(f"{k} {v:.3f}" for k, v in manifest["thresholds"].items())
         + ".",
         "- Per-kind `HistGradientBoostingRegressor`s estimate size (mm) or strength, which set severities.",
-        "- A `HistGradientBoostingClassifier` maps image-level summaries (best score, shown count, measure and "
-        "severity per kind, tag score, sharpness, exposure) to the grade.",
+        "- The grade follows the rubric's order from image-level summaries (per kind: the best two scores, how "
+        "many regions are shown and hinted at, the top one's measure and severity; the tag score): refused or "
+        "not, then worn (very_good) or not, then tagged (new_with_tags) or excellent, each step a "
+        "`HistGradientBoostingClassifier` with monotonic constraints (more evidence never lowers the "
+        "probability it supports). The suggestion is the grade of least expected cost, a grade two or more "
+        f"steps off costing {manifest.get('far_cost', FAR_COST):g} one-step misses (so between two far-apart "
+        "likely grades, the one between them is suggested).",
         "",
         "## Metrics",
         "",
@@ -531,15 +590,18 @@ def write_model_card(
         "## Limits",
         "",
         "- Every figure above is on **synthetic** photos; real photos will differ (cloth, light, camera). "
-        "Retrain with the experts' decisions (`training.LabelledPhoto`) as they accumulate, and re-evaluate.",
+        "Retrain with the experts' decisions (`training.LabelledPhoto`) as they accumulate, and re-evaluate. "
+        "The retention job deletes the photos of refused pieces 90 days after the decision (or the seller's "
+        "answer): a refusal teaches the model only if a retraining runs within those 90 days.",
         "- The physical scale assumes the station frames ~60 cm across the photo's long side "
         "(`FRAME_MM`); pass `frame_mm` for another framing.",
         "- Care and brand labels, odours, alterations, missing parts and counterfeits are beyond what a photo "
         "of the cloth can show, and a hang tag is only seen when it is in the frame: the grader decides.",
         "- Synthetic photos are filled with cloth: garment outlines and the backdrop around a piece are not "
         "modelled yet.",
-        "- Everything is analysed at 2.7 px/mm (1600 px across 60 cm); pills under ~1 mm and the weave itself "
-        "are below that scale. Speed and memory: `bench/grading.py`.",
+        "- Stains, holes, tears and fading are analysed at 2.7 px/mm (1600 px across 60 cm), pilling candidates "
+        "on full-resolution tiles at up to 5.3 px/mm; a photo coarser than that gives its pills fewer pixels "
+        "(a third of the training photos are). Speed and memory: `bench/grading.py`.",
         "",
     ]
     path = directory / "MODEL_CARD.md"

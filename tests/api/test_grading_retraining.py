@@ -37,7 +37,8 @@ async def test_training_counts_every_photo_of_a_decided_piece_and_no_other(clien
     out = tmp_path / "model"
     env = {**os.environ, "FOREVER_DATABASE_URL": settings.database_url, "FOREVER_DATA_DIR": str(settings.data_dir)}
     trained = subprocess.run(
-        [str(FOREVER), "grading", "train", "--images", "8", "--workers", "1", "--seed", "3", "--out", str(out)],
+        [str(FOREVER), "grading", "train", "--images", "8", "--workers", "1", "--seed", "3", "--station-share", "0",
+         "--out", str(out)],
         env=env, capture_output=True, text=True, timeout=600)
     assert trained.returncode == 0, trained.stderr
     assert "and 2 photos of the experts' decisions" in trained.stdout

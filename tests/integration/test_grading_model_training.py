@@ -19,7 +19,8 @@ def test_train_then_evaluate_through_the_cli_writes_the_model_card_and_the_repor
         [
             "grading",
             "train",
-            *("--images", "16", "--workers", "1", "--seed", "7", "--out", str(model_dir), "--no-experts"),
+            *("--images", "16", "--workers", "1", "--seed", "7", "--station-share", "0"),
+            *("--out", str(model_dir), "--no-experts"),
         ],
     )
     assert trained.exit_code == 0, trained.output
@@ -30,6 +31,7 @@ def test_train_then_evaluate_through_the_cli_writes_the_model_card_and_the_repor
     assert model.training["holdout_family"] not in model.training["training_families"]
     card = (model_dir / "MODEL_CARD.md").read_text()
     assert "Synthetic only" in card and "--images 16" in card and "--no-experts" in card
+    assert model.training["station_share"] == 0 and "--station-share 0" in card
 
     evaluated = runner.invoke(
         main,
@@ -48,11 +50,13 @@ def test_train_then_evaluate_through_the_cli_writes_the_model_card_and_the_repor
             "1",
             "--workers",
             "1",
+            "--size",
+            "1600x1200",
         ],
     )
     assert evaluated.exit_code == 0, evaluated.output
     report = (report_dir / "report.md").read_text()
-    assert "synthetic" in report.lower()
+    assert "synthetic" in report.lower() and "1600 x 1200" in report
     assert "Recall at 1% and 5% false positives" in report and "Grade" in report
     for picture in ("recall_at_fp.png", "recall_vs_size.png", "grade_confusion.png"):
         assert (report_dir / picture).stat().st_size > 1000
@@ -77,7 +81,7 @@ def test_expert_boxes_label_the_candidates_they_cover():
 
 def test_retraining_with_experts_decisions_changes_what_is_suggested(clean_photo):
     """Experts graded this clean-looking piece new_with_tags (its tag was inside): retraining follows them."""
-    config = training.TrainingConfig(images=8, seed=5, workers=1, region_iterations=20)
+    config = training.TrainingConfig(images=8, seed=5, workers=1, region_iterations=20, station_share=0)
     before = training.fit(training.synthetic_rows(config), config)
     experts = [training.LabelledPhoto(clean_photo, "new_with_tags") for _ in range(3)]
     after = training.train(config, extra=experts)

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from forever.grading.analysis import analyse, examine
+from forever.grading.analysis import analyse, examine, survey
+from forever.grading.features import FEATURE_NAMES, FINE_PX_PER_MM
 from forever.grading.model import BLURRED, DARK, DEFECT_KINDS, GRADES, SEVERITIES, SHOWN_SCORE
-from forever.grading.synthetic import DefectSpec, Scene, render
+from forever.grading.synthetic import STATION_SIZE, DefectSpec, Scene, render
 
 
 def overlaps(a, b) -> bool:
@@ -133,3 +134,21 @@ def test_a_larger_photo_of_the_same_framing_reports_in_its_own_pixels():
     assert (analysis.width, analysis.height) == (2400, 1800)
     holes = [f for f in analysis.findings if f.kind == "hole" and f.score >= SHOWN_SCORE]
     assert any(overlaps(f.bbox, sample.defects[0].bbox) for f in holes)
+
+
+@pytest.mark.parametrize(("size", "tile_px_per_mm"), [((1600, 1200), 8 / 3), (STATION_SIZE, FINE_PX_PER_MM)])
+def test_pilling_is_examined_on_tiles_at_the_photos_full_resolution(size, tile_px_per_mm):
+    """The pilled patch's candidates are cut from the photo at its own resolution (at most FINE_PX_PER_MM) and
+    hold far more small blobs than the photo's reference tiles; the same cloth without pills has none."""
+    at = {name: FEATURE_NAMES.index(name) for name in ("fine_px_per_mm", "fine_peaks_photo")}
+    pilled = render(Scene(seed=8, family="fleece", colour="navy", defects=(DefectSpec("pilling", 100.0, 0.7),),
+                          width=size[0], height=size[1]))
+    found = survey(pilled.jpeg)
+    scale = found.work_size[0] / size[0]
+    x, y, w, h = (v * scale for v in pilled.defects[0].bbox)
+    tiled = [c for c in found.candidates if not np.isnan(c.features[at["fine_px_per_mm"]])]
+    on_patch = [c for c in tiled if overlaps(c.bbox, (x, y, w, h))]
+    assert on_patch and all(c.features[at["fine_px_per_mm"]] == pytest.approx(tile_px_per_mm) for c in tiled)
+    assert all(c.features[at["fine_peaks_photo"]] > 1.5 for c in on_patch)  # log ratio: 4.5 times as many
+    clean = survey(render(Scene(seed=8, family="fleece", colour="navy", width=size[0], height=size[1])).jpeg)
+    assert all(c.features[at["fine_peaks_photo"]] < 1.0 for c in clean.candidates if c.proposer == "pill")

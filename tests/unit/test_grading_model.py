@@ -103,3 +103,26 @@ def test_grade_distance_counts_steps_down_the_scale():
     assert grade_distance("new_with_tags", "excellent") == 1
     assert grade_distance("excellent", "refused") == 2
     assert grade_distance("very_good", "very_good") == 0
+
+
+def test_the_suggestion_is_the_likeliest_grade_unless_it_risks_a_grade_two_steps_off():
+    certain = {"new_with_tags": 0.0, "excellent": 0.8, "very_good": 0.1, "refused": 0.1}
+    assert classifier.suggest_grade(certain) == "excellent"
+    torn = {"new_with_tags": 0.0, "excellent": 0.5, "very_good": 0.05, "refused": 0.45}
+    assert classifier.suggest_grade(torn) == "very_good"  # one step from either: never two
+    assert classifier.suggest_grade(torn, far_cost=1.0) == "excellent"  # plain arg max
+
+
+def test_more_evidence_of_a_stain_never_makes_the_committed_model_less_sure_of_a_refusal():
+    model = load_model(MODEL_DIR)
+    names = classifier.GRADE_FEATURE_NAMES
+    refused = []
+    for score in (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0):
+        row = np.array([-1.0 if name.endswith(("measure", "severity")) else 0.0 for name in names], np.float32)
+        hinted, shown = score >= 0.2, score >= 0.5
+        for name, value in (("max_score", score), ("hints", hinted), ("shown", shown),
+                            ("measure", 20.0 if hinted else -1.0), ("severity", 1.0 if shown else -1.0)):
+            row[names.index(f"stain_{name}")] = value
+        refused.append(model.grade_probabilities(row)["refused"])
+    assert refused == sorted(refused)  # monotonic constraints: evidence of a stain only ever adds to a refusal
+    assert refused[0] < 0.5 < refused[-1]
