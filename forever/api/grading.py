@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import File
 
 from forever.accounts.schemas import Principal
-from forever.api.idempotency import IdempotencyKey, idempotent
+from forever.api.idempotency import IdempotencyKey, idempotent, upload
 from forever.api.problem_docs import conflicts
 from forever.api.tradeins import grader_or_admin_only
 from forever.auth import grader_only, seller_only, signed_in
@@ -82,10 +82,14 @@ async def analyze(data: Annotated[PhotoUpload, Multipart]) -> Analysis:
 
 @post("/grading/items/{item_id:str}/photos", tags=["grading"], guards=[grader_only], status_code=201,
       exception_handlers=UPLOAD_ERRORS, summary="Photograph a piece: stored with its analysis",
-      responses=conflicts(f"Not now: {TAKEN}, or {NOT_AWAITING}."))
-async def add_photo(principal: NamedDependency[Principal], item_id: FromPath[str],
-                    data: Annotated[PiecePhotoUpload, Multipart]) -> PhotoAdded:
-    return await service.add_photo(principal, item_id, data.view, await data.photo.read())
+      responses=conflicts(f"Not now: {TAKEN}, or {NOT_AWAITING}; or the first request with this "
+                          "Idempotency-Key is still running (`request_in_progress`)."))
+async def add_photo(request: Request, principal: NamedDependency[Principal], item_id: FromPath[str],
+                    data: Annotated[PiecePhotoUpload, Multipart],
+                    idempotency_key: IdempotencyKey = None) -> Response[PhotoAdded]:
+    photo = await data.photo.read()
+    return await idempotent(request, principal, idempotency_key, upload(photo=photo, view=data.view), 201,
+                            partial(service.add_photo, principal, item_id, data.view, photo))
 
 
 @get("/grading/items/{item_id:str}", tags=["grading"], guards=[grader_only],

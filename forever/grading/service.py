@@ -225,10 +225,12 @@ def _write_photo(path: Path, data: bytes) -> None:
         raise
 
 
-async def add_photo(grader: Principal, item_id: str, view: str, data: bytes) -> PhotoAdded:
+async def add_photo(grader: Principal, item_id: str, view: str, data: bytes, *,
+                    claim: Claim | None = None) -> PhotoAdded:
     """Store a photo of a piece awaiting grading, analysed on arrival, and keep the piece in the grader's hand
     (409 `piece_taken` if another grader has it). A photo the intake refuses (413, 415, 422) leaves nothing
-    behind: no row, no file."""
+    behind: no row, no file. The answer is recorded for the claim with the row, so an answer that cannot be
+    kept takes the row and the file with it."""
     _check_view(view)
     piece = await tradein.grading_piece(item_id)
     _check_awaiting(piece)
@@ -251,14 +253,16 @@ async def add_photo(grader: Principal, item_id: str, view: str, data: bytes) -> 
                 examination=msgspec.json.encode(examination).decode(),
                 model_version=examination.model_version, uploaded_by=uuid.UUID(grader.account_id),
                 uploaded_at=clock.now()))
+            added = PhotoAdded(photo_id=str(photo_id), view=view, analysis=examination.analysis,
+                               suggestion=examination.suggestion, retake=examination.retake,
+                               model_version=examination.model_version)
+            await idempotency.record(claim, added)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     log.info("piece %s: %s photo %s stored (%d x %d, suggests %s)", item_id, view, photo_id, header.width,
              header.height, examination.suggestion.grade)
-    return PhotoAdded(photo_id=str(photo_id), view=view, analysis=examination.analysis,
-                      suggestion=examination.suggestion, retake=examination.retake,
-                      model_version=examination.model_version)
+    return added
 
 
 def _photo_files_written_before(folder: Path, moment: float) -> list[tuple[Path, uuid.UUID]]:

@@ -4,7 +4,9 @@ piece's seller to see."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import uuid
 
 import pytest
 from grading_helpers import (
@@ -20,7 +22,8 @@ from grading_helpers import (
 from support import bearer, sign_up
 from tradein_helpers import T0, line, open_warehouse
 
-from forever import clock
+from forever import clock, db
+from forever.grading import service as grading
 
 
 @pytest.fixture
@@ -169,6 +172,47 @@ async def test_photos_are_stored_with_their_analysis_and_shown_on_the_piece(clie
     unknown = await upload(client, place.grader, "00000000-0000-0000-0000-000000000000", fabric_photo())
     assert unknown.status_code == 404 and unknown.json()["code"] == "item_not_found"
     assert await stored_photo_rows() == 2
+
+
+async def test_a_photo_uploaded_again_with_its_key_is_stored_once_and_not_analysed_again(client, place,
+                                                                                           settings):
+    """A retry after a lost answer gets the first answer, without a second analysis; the same key with another
+    photo, view or piece is refused; a new key is a new photo."""
+    tradein = await received_tradein(client, place)
+    item_id, other_item = (item["id"] for item in tradein["items"])
+    keyed = {**place.grader, "Idempotency-Key": "station-1"}
+    first = await upload(client, keyed, item_id, fabric_photo(), filename="a.jpg")
+    assert first.status_code == 201, first.text
+    photo_id = first.json()["photo_id"]
+    async with grading._analysis_slot():  # held: an upload that analysed its photo would wait here
+        again = await asyncio.wait_for(upload(client, keyed, item_id, fabric_photo(), filename="b.jpg"), 10)
+        fresh = asyncio.create_task(upload(client, {**place.grader, "Idempotency-Key": "station-2"}, item_id,
+                                           fabric_photo()))
+        await asyncio.sleep(0.2)
+        assert not fresh.done()  # a photo not seen before does wait for the analysis
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    for data, view, piece in ((hole_photo(), "front", item_id), (fabric_photo(), "back", item_id),
+                              (fabric_photo(), "front", other_item)):
+        reused = await upload(client, keyed, piece, data, view)
+        assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused", view
+    second = await fresh
+    assert second.status_code == 201, second.text
+    second_id = second.json()["photo_id"]
+    assert "Idempotent-Replayed" not in second.headers and second_id != photo_id
+    rows = await db.fetch("SELECT id FROM grading_photo ORDER BY id")
+    assert [str(row["id"]) for row in rows] == [photo_id, second_id]
+    assert sorted(path.stem for path in stored_photo_files(settings)) == sorted([photo_id, second_id])
+    shown = (await client.get(f"/api/v1/grading/items/{item_id}", headers=place.grader)).json()
+    assert [photo["photo_id"] for photo in shown["photos"]] == [photo_id, second_id]
+
+
+async def test_the_api_documents_the_upload_s_idempotency_key(client):
+    upload_photo = (await client.get("/schema/openapi.json")).json()["paths"][
+        "/api/v1/grading/items/{item_id}/photos"]["post"]
+    assert {"name": "Idempotency-Key", "in": "header"}.items() <= next(
+        parameter for parameter in upload_photo["parameters"] if parameter["in"] == "header").items()
+    assert "request_in_progress" in upload_photo["responses"]["409"]["description"]
 
 
 async def test_without_photos_the_suggestion_says_so(client, place):
