@@ -25,13 +25,14 @@ from litestar.response import File, Redirect, Template
 from forever import clock
 from forever.accounts import model as accounts_rules
 from forever.accounts.schemas import Principal
+from forever.api.idempotency import upload
 from forever.api.tradeins import grader_or_admin_only
 from forever.auth import grader_only, signed_in
 from forever.errors import Conflict, DomainError, InvalidInput, NotFound
 from forever.grading import decisions, intake
 from forever.grading import service as grading
 from forever.grading.model import REFUSED, SHOWN_SCORE
-from forever.grading.schemas import DecisionCreate, StationPiece, StoredPhoto
+from forever.grading.schemas import DecisionCreate, PhotoAdded, StationPiece, StoredPhoto
 from forever.problems import status_of
 from forever.web import wording
 from forever.web.pages import form_key, is_htmx, once, render, see_other
@@ -193,7 +194,7 @@ def _station_page(principal: Principal, piece: StationPiece, *, status: int = 20
                   upload_problem: str | None = None, refusing: bool = False) -> Template:
     return render("warehouse/grading_piece.html", status=status, nav="grading", decided=decided,
                   problem=problem, upload_problem=upload_problem, refusing=refusing, form_key=form_key(),
-                  max_upload_bytes=intake.MAX_UPLOAD_BYTES, my_id=principal.account_id,
+                  photo_key=form_key(), max_upload_bytes=intake.MAX_UPLOAD_BYTES, my_id=principal.account_id,
                   **_piece_context(piece))
 
 
@@ -224,10 +225,12 @@ async def release(principal: NamedDependency[Principal], item_id: FromPath[str])
 
 @dataclass
 class PhotoForm:
-    """The station's photo form (multipart): the view, and the photo from the camera or a file."""
+    """The station's photo form (multipart): the view, and the photo from the camera or a file; its key makes
+    a double submit one photo (the station's script sends no key: it empties the file field as it sends)."""
 
     view: str = ""
     photo: UploadFile | None = None
+    form_key: str = ""
 
 
 # What the station says when a photo is refused (the service's own words otherwise).
@@ -256,8 +259,11 @@ async def add_photo(request: Request[Any, Any, Any], principal: NamedDependency[
     if not isinstance(data.photo, UploadFile) or not data.photo.filename:
         problem, status = "Choose a photo first.", 422
     else:
+        photo = await data.photo.read()
         try:
-            added = await grading.add_photo(principal, item_id, data.view, await data.photo.read())
+            added = await once(principal, data.form_key, f"{QUEUE_PATH}/{item_id}/photos",
+                               upload(photo=photo, view=data.view), PhotoAdded,
+                               partial(grading.add_photo, principal, item_id, data.view, photo))
         except NotFound:
             raise
         except DomainError as exc:

@@ -24,6 +24,7 @@ from litestar.response import File, Redirect, Template
 
 from forever import clock
 from forever.accounts.schemas import Principal
+from forever.api.idempotency import upload
 from forever.api.listings import RESALE_STAFF_ROLES
 from forever.auth import RoleGuard
 from forever.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -31,7 +32,7 @@ from forever.grading import intake
 from forever.listings import model
 from forever.listings import orders as shop_orders
 from forever.listings import service as listings
-from forever.listings.schemas import ListingUpdate, Order, ReturnOut, ReturnReception, StepUpdate
+from forever.listings.schemas import ListingUpdate, Order, ReturnOut, ReturnReception, StepUpdate, StockPiece
 from forever.problems import status_of
 from forever.web.formatting import euros
 from forever.web.grading import UPLOAD_PROBLEMS
@@ -107,7 +108,7 @@ async def _piece_page(listing_id: str, *, status: int = 200, problem: str | None
                   price=price if price is not None else f"{found.price.major:f}", done=done,
                   step_titles=STEP_TITLES, missing_words=MISSING_WORDS, status_labels=STOCK_STATUS_LABELS,
                   event_words=EVENT_WORDS, photo_src=partial(photo_src, found.id),
-                  max_upload_bytes=intake.MAX_UPLOAD_BYTES)
+                  max_upload_bytes=intake.MAX_UPLOAD_BYTES, new_form_key=form_key)
 
 
 def photo_src(listing_id: str, photo_id: str) -> str:
@@ -141,7 +142,10 @@ async def tick(principal: NamedDependency[Principal], listing_id: FromPath[str],
 
 @dataclass
 class PhotoForm:
+    """A listing photo (multipart), with the form's key: a double submit is one photo."""
+
     photo: UploadFile | None = None
+    form_key: str = ""
 
 
 def _photo_too_large(_: Request[Any, Any, Any], __: RequestEntityTooLarge) -> Template:
@@ -156,8 +160,10 @@ async def add_photo(principal: NamedDependency[Principal], listing_id: FromPath[
     """A listing photo (the first is the cover), kept upright, without its metadata."""
     if not isinstance(data.photo, UploadFile) or not data.photo.filename:
         return await _piece_page(listing_id, status=422, problem="Choose a photo first.")
+    photo = await data.photo.read()
     try:
-        await listings.add_photo(principal, listing_id, await data.photo.read())
+        await once(principal, data.form_key, f"{STOCK}/{listing_id}/photos", upload(photo=photo), StockPiece,
+                   partial(listings.add_photo, principal, listing_id, photo))
     except NotFound:
         raise
     except DomainError as exc:
@@ -211,19 +217,22 @@ async def update_listing(principal: NamedDependency[Principal], listing_id: From
 
 
 @post(f"{STOCK}/{{listing_id:str}}/publish", **STAFF_PAGE, status_code=200)
-async def publish(principal: NamedDependency[Principal], listing_id: FromPath[str]) -> Template | Redirect:
+async def publish(principal: NamedDependency[Principal], listing_id: FromPath[str],
+                  data: Annotated[KeyForm, FormBody]) -> Template | Redirect:
     try:
-        await listings.publish(principal, listing_id)
+        await once(principal, data.form_key, f"{STOCK}/{listing_id}/publish", KeyForm(), StockPiece,
+                   partial(listings.publish, principal, listing_id))
     except Conflict as exc:
         return await _piece_page(listing_id, status=409, problem=exc.detail)
     return see_other(f"{STOCK}/{listing_id}?done=published")
 
 
-@post(f"{STOCK}/{{listing_id:str}}/unpublish", **STAFF_PAGE,
-      status_code=200)
-async def unpublish(principal: NamedDependency[Principal], listing_id: FromPath[str]) -> Template | Redirect:
+@post(f"{STOCK}/{{listing_id:str}}/unpublish", **STAFF_PAGE, status_code=200)
+async def unpublish(principal: NamedDependency[Principal], listing_id: FromPath[str],
+                    data: Annotated[KeyForm, FormBody]) -> Template | Redirect:
     try:
-        await listings.unpublish(principal, listing_id)
+        await once(principal, data.form_key, f"{STOCK}/{listing_id}/unpublish", KeyForm(), StockPiece,
+                   partial(listings.unpublish, principal, listing_id))
     except Conflict as exc:
         return await _piece_page(listing_id, status=409, problem=exc.detail)
     return see_other(f"{STOCK}/{listing_id}?done=unpublished")

@@ -143,6 +143,43 @@ async def test_refused_photos_say_why_and_leave_nothing(client, place, settings)
     assert await stored_photo_rows() == 0 and stored_photo_files(settings) == []
 
 
+def photo_form_key(page: str) -> str:
+    """The photo form's own key (the decision forms have theirs)."""
+    return hidden(page[page.index('id="photo-form"'):], "form_key")
+
+
+def keyed_photo_form(data: bytes, view: str, key: str) -> dict:
+    form = photo_form(data, view)
+    form["data"]["form_key"] = key
+    return form
+
+
+async def test_the_photo_form_sent_twice_stores_one_photo(client, place, settings):
+    item_id = (await received_tradein(client, place))["items"][0]["id"]
+    async with signed_in_browser(client, "grader@example.com") as grader:
+        page = (await grader.get(f"{STATION}/{item_id}")).text
+        key = photo_form_key(page)
+        assert key != hidden(page[page.index('id="grade-form"'):], "form_key")
+        form = keyed_photo_form(fabric_photo(), "front", key)
+        first, second = [await grader.post(f"{STATION}/{item_id}/photos", **form) for _ in range(2)]
+        assert first.status_code == second.status_code == 303
+        assert second.headers["location"] == first.headers["location"] == f"{STATION}/{item_id}#shot-front"
+        assert await stored_photo_rows() == 1 and len(stored_photo_files(settings)) == 1
+
+        # The same key with another photo is not that form again: refused, nothing stored.
+        reused = await grader.post(f"{STATION}/{item_id}/photos",
+                                   **keyed_photo_form(hole_photo(), "back", key))
+        assert reused.status_code == 422 and "already used" in reused.text
+        assert await stored_photo_rows() == 1
+        # The page after a photo has a fresh key: the next photo goes in.
+        fresh = photo_form_key((await grader.get(first.headers["location"])).text)
+        assert fresh != key
+        following = await grader.post(f"{STATION}/{item_id}/photos",
+                                      **keyed_photo_form(hole_photo(), "back", fresh))
+        assert following.status_code == 303
+    assert await stored_photo_rows() == 2 and len(stored_photo_files(settings)) == 2
+
+
 async def test_station_forms_need_their_csrf_token_and_the_grader_role(client, place, settings):
     tradein = await received_tradein(client, place)
     item_id = tradein["items"][0]["id"]

@@ -78,6 +78,45 @@ async def test_staff_refurbish_photograph_price_and_publish_a_piece_from_its_pag
     assert f'href="/shop/pieces/{listing_id}"' not in (await client.get("/shop", headers=PAGE)).text
 
 
+def key_of(page: str, action: str) -> str:
+    """The key of the page's form posting to `action`."""
+    return hidden(page[page.index(f'action="{action}"'):], "form_key")
+
+
+async def test_photo_publish_and_unpublish_forms_sent_twice_act_once(client, shop):
+    [listing_id] = await credited_pieces(client, shop, [("SW-SS24", "excellent", "M")])
+    piece_page = f"/warehouse/stock/{listing_id}"
+    async with signed_in_browser(client, "shop@example.com") as staff:
+        page = (await staff.get(piece_page, headers=PAGE)).text
+        photo = {"data": {"form_key": key_of(page, f"{piece_page}/photos")},
+                 "files": {"photo": ("front.jpg", jpeg(), "image/jpeg")}}
+        sent = [await staff.post(f"{piece_page}/photos", **photo) for _ in range(2)]
+        assert [answer.status_code for answer in sent] == [303, 303]
+        assert sent[0].headers["location"] == sent[1].headers["location"] == f"{piece_page}#photos"
+        assert len((await client.get(f"/api/v1/stock/{listing_id}", headers=shop.grader)).json()["photos"]) == 1
+        for step in ("cleaned", "pressed", "retagged", "photographed"):
+            assert (await staff.post(f"{piece_page}/steps", data={"step": step})).status_code == 303
+
+        page = (await staff.get(piece_page, headers=PAGE)).text
+        publish = {"form_key": key_of(page, f"{piece_page}/publish")}
+        published = [await staff.post(f"{piece_page}/publish", data=publish) for _ in range(2)]
+        assert [answer.status_code for answer in published] == [303, 303]
+        assert {answer.headers["location"] for answer in published} == {f"{piece_page}?done=published"}
+
+        page = (await staff.get(piece_page, headers=PAGE)).text
+        unpublish = {"form_key": key_of(page, f"{piece_page}/unpublish")}
+        taken_off = [await staff.post(f"{piece_page}/unpublish", data=unpublish) for _ in range(2)]
+        assert [answer.status_code for answer in taken_off] == [303, 303]
+        assert {answer.headers["location"] for answer in taken_off} == {f"{piece_page}?done=unpublished"}
+        # The publish form sent yet again (a browser's late retry) does not put the piece back on sale.
+        late = await staff.post(f"{piece_page}/publish", data=publish)
+        assert late.status_code == 303 and late.headers["location"] == f"{piece_page}?done=published"
+    piece = (await client.get(f"/api/v1/stock/{listing_id}", headers=shop.grader)).json()
+    assert piece["status"] == "stock"
+    assert [event["kind"] for event in piece["events"]].count("published") == 1
+    assert [event["kind"] for event in piece["events"]].count("unpublished") == 1
+
+
 async def test_orders_are_shipped_after_the_cancellation_window_and_returns_received_against_the_passport(
         client, shop):
     sweatshirt, tee = await live_listings(client, shop, [("SW-SS24", "excellent", "M"),
