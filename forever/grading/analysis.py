@@ -208,7 +208,8 @@ def _measures(
     model: GradingModel, scores: dict[str, np.ndarray], kept: list[_Scored], features: np.ndarray
 ) -> tuple[dict[str, np.ndarray], list[float]]:
     """Measures (size or strength), one model call per kind: of each kind's best candidate, laid out like its
-    scores (the grade model's input: the others are not needed), and of each finding."""
+    scores (the grade model's input: the others are not needed), and of each finding. A kind with no finding
+    and no candidate reaching a hint is not measured: the grade model ignores its measure."""
     best: dict[str, np.ndarray] = {}
     of_findings = np.zeros(len(kept))
     for kind in DEFECT_KINDS:
@@ -217,6 +218,8 @@ def _measures(
             continue
         top = int(np.argmax(scores[kind]))
         mine = [i for i, f in enumerate(kept) if f.kind == kind]
+        if not mine and scores[kind][top] < HINT_SCORE:
+            continue
         values = model.measure(kind, features[[top, *(kept[i].index for i in mine)]])
         best[kind][top] = values[0]
         of_findings[mine] = values[1:]
