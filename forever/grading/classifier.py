@@ -110,8 +110,7 @@ class GradingModel:
         if len(features) == 0:
             return np.zeros(0)
         with single_thread():
-            predicted = self.measures[kind].predict(features)
-        return np.exp(predicted) if kind in _LOG_MEASURED else predicted
+            return measure_from_target(kind, self.measures[kind].predict(features))
 
     def grade_probabilities(self, image_features: np.ndarray) -> dict[str, float]:
         with single_thread():
@@ -140,6 +139,11 @@ def single_thread():
 def measure_target(kind: str, size_mm: float, strength: float) -> float:
     """What a measure regressor learns for a defect of this kind (log size for sized kinds)."""
     return math.log(max(size_mm, 0.1)) if kind in _LOG_MEASURED else strength
+
+
+def measure_from_target(kind: str, predicted: np.ndarray) -> np.ndarray:
+    """A measure regressor's prediction back in mm or strength (the inverse of `measure_target`)."""
+    return np.exp(predicted) if kind in _LOG_MEASURED else predicted
 
 
 def calibrate(probability: np.ndarray, threshold: float) -> np.ndarray:

@@ -40,6 +40,7 @@ from forever.grading.classifier import (
     RubricGrade,
     calibrate,
     image_features,
+    measure_from_target,
     measure_target,
     single_thread,
 )
@@ -484,8 +485,7 @@ def _fit_measures(features: np.ndarray, labels: np.ndarray, targets: np.ndarray,
 def _predict_measure(regressor, kind: str, features: np.ndarray) -> np.ndarray:
     if len(features) == 0:
         return np.zeros(0)
-    predicted = regressor.predict(features)
-    return np.exp(predicted) if kind in ("hole", "tear", "stain") else predicted
+    return measure_from_target(kind, regressor.predict(features))
 
 
 def _calibration(rows: list[PhotoRows], photo_of: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
