@@ -22,6 +22,7 @@ from forever.grading.features import (
     Candidate,
     FineSource,
     PhotoMeasures,
+    box_intersection,
     propose,
     to_working_scale,
 )
@@ -253,11 +254,7 @@ def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[
 
 def _containment(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     """The share of the smaller box that lies inside the other."""
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    return w * h / max(min(a[2] * a[3], b[2] * b[3]), 1)
+    return box_intersection(a, b) / max(min(a[2] * a[3], b[2] * b[3]), 1)
 
 
 def _reasons(shown: list[tuple[Finding, float]], tag_score: float, grade: str) -> list[str]:

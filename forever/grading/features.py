@@ -461,13 +461,16 @@ def _either_way(
     return kept[:limit]
 
 
-def _box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+def box_intersection(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    """The area two [x, y, w, h] boxes share (0 when apart)."""
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+    return w * h if w > 0 and h > 0 else 0
+
+
+def _box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    inter = box_intersection(a, b)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
 
 
 @dataclass
