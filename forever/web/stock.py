@@ -8,6 +8,7 @@ Every page is plain forms answered with redirects, so it works without JavaScrip
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -219,23 +220,24 @@ async def update_listing(principal: NamedDependency[Principal], listing_id: From
 @post(f"{STOCK}/{{listing_id:str}}/publish", **STAFF_PAGE, status_code=200)
 async def publish(principal: NamedDependency[Principal], listing_id: FromPath[str],
                   data: Annotated[KeyForm, FormBody]) -> Template | Redirect:
-    try:
-        await once(principal, data.form_key, f"{STOCK}/{listing_id}/publish", KeyForm(), StockPiece,
-                   partial(listings.publish, principal, listing_id))
-    except Conflict as exc:
-        return await _piece_page(listing_id, status=409, problem=exc.detail)
-    return see_other(f"{STOCK}/{listing_id}?done=published")
+    return await _publish_or_unpublish(principal, listing_id, data.form_key, "publish", listings.publish)
 
 
 @post(f"{STOCK}/{{listing_id:str}}/unpublish", **STAFF_PAGE, status_code=200)
 async def unpublish(principal: NamedDependency[Principal], listing_id: FromPath[str],
                     data: Annotated[KeyForm, FormBody]) -> Template | Redirect:
+    return await _publish_or_unpublish(principal, listing_id, data.form_key, "unpublish", listings.unpublish)
+
+
+async def _publish_or_unpublish(principal: Principal, listing_id: str, key: str, verb: str,
+                                act: Callable[..., Awaitable[StockPiece]]) -> Template | Redirect:
+    """Publish or unpublish once per form key, then back to the piece saying it was done (or why not)."""
     try:
-        await once(principal, data.form_key, f"{STOCK}/{listing_id}/unpublish", KeyForm(), StockPiece,
-                   partial(listings.unpublish, principal, listing_id))
+        await once(principal, key, f"{STOCK}/{listing_id}/{verb}", KeyForm(), StockPiece,
+                   partial(act, principal, listing_id))
     except Conflict as exc:
         return await _piece_page(listing_id, status=409, problem=exc.detail)
-    return see_other(f"{STOCK}/{listing_id}?done=unpublished")
+    return see_other(f"{STOCK}/{listing_id}?done={verb}ed")
 
 
 # --- orders to ship -----------------------------------------------------------------------------------------
