@@ -20,6 +20,7 @@ import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import ThreadpoolController
 
+from forever.grading import forest
 from forever.grading.model import (
     DEFECT_KINDS,
     GRADES,
@@ -94,8 +95,7 @@ class GradingModel:
         """P(class) per candidate, columns in REGION_CLASSES order."""
         if len(features) == 0:
             return np.zeros((0, len(REGION_CLASSES)), np.float32)
-        with single_thread():
-            raw = self.region.predict_proba(features)
+        raw = forest.predict_proba(self.region, features)
         out = np.zeros((len(features), len(REGION_CLASSES)), np.float32)
         for column, label in enumerate(self.region.classes_):
             out[:, REGION_CLASSES.index(str(label))] = raw[:, column]
@@ -109,12 +109,10 @@ class GradingModel:
         """Size in mm (holes, tears, stains) or strength (pilling, fading) for candidates taken as `kind`."""
         if len(features) == 0:
             return np.zeros(0)
-        with single_thread():
-            return measure_from_target(kind, self.measures[kind].predict(features))
+        return measure_from_target(kind, forest.predict(self.measures[kind], features))
 
     def grade_probabilities(self, image_features: np.ndarray) -> dict[str, float]:
-        with single_thread():
-            raw = self.grade.predict_proba(image_features.reshape(1, -1))[0]
+        raw = self.grade.predict_proba(image_features.reshape(1, -1))[0]
         return {str(label): float(p) for label, p in zip(self.grade.classes_, raw, strict=True)}
 
     def suggest(self, probabilities: dict[str, float]) -> str:
@@ -221,7 +219,7 @@ class RubricGrade:
 
     def predict_proba(self, rows: np.ndarray) -> np.ndarray:
         refused, worn, tagged = (
-            np.full(len(rows), step) if isinstance(step, float) else step.predict_proba(rows)[:, 1]
+            np.full(len(rows), step) if isinstance(step, float) else forest.predict_proba(step, rows)[:, 1]
             for step in self.steps
         )
         clean = (1 - refused) * (1 - worn)
