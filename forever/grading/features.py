@@ -344,6 +344,12 @@ def _pixels(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return image.reshape(-1, 3).take(np.flatnonzero(mask), axis=0)
 
 
+def _mean(values: np.ndarray) -> np.ndarray:
+    """`values.mean(axis=0)` of float32 values (fewer than 2**24 of them), the same to the bit (tested), without
+    numpy's Python wrapper (~10 µs, and the survey takes some 500 means): the same pairwise sum over the count."""
+    return np.add.reduce(values, axis=0) / len(values)
+
+
 def _norm3(vectors: np.ndarray) -> np.ndarray:
     """`np.linalg.norm(vectors, axis=-1)` over a last axis of 3, with the same arithmetic to the bit (tested),
     six times faster: numpy reduces a 3-long axis one output at a time."""
@@ -516,7 +522,7 @@ def _hysteresis(
     for i in chosen[np.argsort(-strength, kind="stable")[:limit]]:
         x, y, w, h = (int(v) for v in stats[i, :4])
         mask = labels[y : y + h, x : x + w] == i
-        regions.append(((x, y, w, h), mask, float(peaks[i]), float(z[y : y + h, x : x + w][mask].mean())))
+        regions.append(((x, y, w, h), mask, float(peaks[i]), float(_mean(z[y : y + h, x : x + w][mask]))))
     return regions
 
 
@@ -579,7 +585,7 @@ def _describe(
     inside, ring, crop, crop_mask, ring_mask, texture = _inside_and_ring(level, bbox, mask)
     if ring.shape[0] == 0:
         ring = inside
-    in_mean, ring_median = inside.mean(axis=0), ring.mean(axis=0)
+    in_mean, ring_median = _mean(inside), _mean(ring)
     in_chroma = float(np.hypot(in_mean[1], in_mean[2]))
     ring_chroma = float(np.hypot(ring_median[1], ring_median[2]))
     d = in_mean - ring_median
@@ -588,16 +594,16 @@ def _describe(
         cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
     )
     edge = crop_mask & ~cv2.erode(crop_mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    edge_gradient = float(gradient[edge].mean()) if edge.any() else 0.0
-    in_texture = float(texture[crop_mask].mean())
-    ring_texture = float(texture[ring_mask].mean()) if ring_mask.any() else in_texture
+    edge_gradient = float(_mean(gradient[edge])) if edge.any() else 0.0
+    in_texture = float(_mean(texture[crop_mask]))
+    ring_texture = float(_mean(texture[ring_mask])) if ring_mask.any() else in_texture
     length, width = _axes(mask)
     points = cv2.findNonZero(mask.astype(np.uint8))
     hull_area = float(cv2.contourArea(cv2.convexHull(points))) + 1.0
     where, sub = _region_at(bbox, mask, ppm, context.eighth.ppm, context.eighth.shape)
-    pill_ratio = float(context.pill_ratio[where][sub].mean())
-    pill_density = float(context.pill_density[where][sub].mean())
-    fade = context.fade_residual[where][sub].mean(axis=0)
+    pill_ratio = float(_mean(context.pill_ratio[where][sub]))
+    pill_density = float(_mean(context.pill_density[where][sub]))
+    fade = _mean(context.fade_residual[where][sub])
     lightness = inside[:, 0]
     k_dark, k_bright = int(0.05 * (len(lightness) - 1)), int(0.95 * (len(lightness) - 1))
     ordered = np.partition(lightness, (k_dark, k_bright))
@@ -679,7 +685,7 @@ def _edge_profile(crop: np.ndarray, inside: np.ndarray, background: np.ndarray, 
 
     def mean_in(depth: np.ndarray, low: float, high: float, fallback: float) -> float:
         chosen = (depth > low) & (depth <= high)
-        return float(departure[chosen].mean()) if chosen.any() else fallback
+        return float(_mean(departure[chosen])) if chosen.any() else fallback
 
     in_near = mean_in(depth_in, 0, band, 0.0)
     in_deep = mean_in(depth_in, band, 3 * band, in_near)
@@ -916,7 +922,7 @@ def _region_stats(fine: np.ndarray, peaks: np.ndarray, region: np.ndarray, ppm: 
     values = np.abs(fine[region])
     k = int(0.99 * (len(values) - 1))
     return _TileStats(
-        energy=float(np.mean(values * values)),
+        energy=float(_mean(values * values)),
         peaks=float(peaks[region].sum()) * (ppm * 10) ** 2 / count,
         tail=float(np.partition(values, k)[k]),
     )
@@ -954,8 +960,8 @@ def _tile_features(
     """The fine_* features of one candidate, from a tile around it (or its middle, when it is larger): its
     pill band against the ring 1.5 to 6 mm around it, and against the photo's reference tiles."""
     x, y, w, h = candidate.bbox
-    ys, xs = np.nonzero(candidate.mask)
-    cx, cy = x + float(xs.mean()), y + float(ys.mean())
+    moments = cv2.moments(candidate.mask.view(np.uint8), binaryImage=True)  # its centroid, as np.nonzero's mean
+    cx, cy = x + moments["m10"] / moments["m00"], y + moments["m01"] / moments["m00"]
     margin = 8 * WORK_PX_PER_MM
     half = min(max(w, h) / 2 + margin, TILE_MM * WORK_PX_PER_MM / 2)
     height, width = (round(v * WORK_PX_PER_MM / source.px_per_mm) for v in source.image.shape[:2])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from forever.grading import analysis, features
-from forever.grading.features import _hysteresis, _minus, _norm3, _percentile, _pixels, _share
+from forever.grading.features import _hysteresis, _mean, _minus, _norm3, _percentile, _pixels, _share
 from forever.grading.synthetic import DefectSpec, Scene, render
 
 RNG = np.random.default_rng(7)
@@ -31,6 +31,14 @@ def test_minus_pixels_and_norm3_are_numpys_arithmetic_to_the_bit():
     for share in (0.0, 0.01, 0.5, 1.0):
         mask = RNG.random(crop.shape[:2]) < share
         assert np.array_equal(_pixels(crop, mask), crop[mask])
+
+
+def test_mean_is_numpys_to_the_bit():
+    for n in [*range(1, 40), 127, 128, 129, 4097, 100_003]:
+        values = (RNG.normal(size=n) * RNG.choice([0.001, 1.0, 1e4]) + RNG.choice([0, 100])).astype(np.float32)
+        assert _mean(values) == values.mean() and _mean(values).dtype == np.float32
+        rows = np.ascontiguousarray(RNG.normal(size=(n, 3)).astype(np.float32) * 50)
+        assert np.array_equal(_mean(rows), rows.mean(axis=0)) and _mean(rows).dtype == np.float32
 
 
 @pytest.mark.parametrize("q", [0, 10, 50, 90, 99.5, 100])
