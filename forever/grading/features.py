@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 import cv2
 import numpy as np
+
+from forever.grading.helper import beside, share
 
 # Photos are analysed at 8/3 pixels per millimetre: 1600 x 1200 for the station's 60 x 45 cm framing. A 3 mm
 # hole is 8 pixels across there; finer detail (weave, single pills) is below what any proposer needs.
@@ -48,7 +47,6 @@ TILE_MIN_MM = 12.0
 REFERENCE_GRID = (3, 2)
 REFERENCE_MM = 24.0
 
-T = TypeVar("T")
 _Region = tuple[tuple[int, int, int, int], np.ndarray, float, float]  # bbox, mask, peak, mean
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -179,26 +177,16 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
     quarter = _level(quarter_bgr, 4, half.texture)
     eighth = _level(eighth_bgr, 8, quarter.texture)
     source = finer or FineSource(image, WORK_PX_PER_MM)
-    # The photo's measures, fades and reference tiles are worked out on the other core while the spots, blotches
+    # The photo's measures, fades, blotches and reference tiles are worked out on the other core while the spots
     # and pills are proposed here: the two share nothing until the candidates are described.
-    photo_side = _beside(_photo_side, image, grey, half, quarter, eighth, dog, source)
+    photo_side = beside(_photo_side, image, grey, half, quarter, eighth, dog, source, sixteenth_bgr)
     spot_z, spot_l = _departure(half, _median_background(quarter_bgr, 5, half.shape), smooth_px=0.6)
-    blotch_z, blotch_l = _departure(quarter, _median_background(sixteenth_bgr, 9, quarter.shape), smooth_px=1.0)
     spots = _either_way(spot_z, spot_l, high=6.0, low=3.5, min_area=3, limit=MAX_CANDIDATES["spot"])
-    blotches = _either_way(
-        blotch_z,
-        blotch_l,
-        high=5.0,
-        low=2.5,
-        min_area=int((5 * quarter.ppm) ** 2),
-        limit=MAX_CANDIDATES["blotch"],
-        open_px=1,
-    )
     pill_ratio, pill_density = _pill_density(dog, eighth.shape)
     pills = _hysteresis(
         pill_ratio, high=3.0, low=2.0, min_area=int((15 * eighth.ppm) ** 2), limit=MAX_CANDIDATES["pill"]
     )
-    measures, fade_residual, fades, colour_histogram, reference = photo_side.result()
+    measures, fade_residual, fades, blotches, colour_histogram, reference = photo_side.result()
     context = _Context(eighth, measures, pill_ratio, pill_density, fade_residual, colour_histogram)
 
     # Spots are described at the working scale and small blotches at the half scale: their edges and texture
@@ -225,8 +213,8 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
 
     # Both cores describe the larger candidates, then one cuts their tiles while the other describes spots.
     spot_count = len(spots)
-    _share(describing(list(range(spot_count, len(jobs)))))
-    _share(_tile_jobs(candidates[spot_count:], source, reference), describing(list(range(spot_count))))
+    share(describing(list(range(spot_count, len(jobs)))))
+    share(_tile_jobs(candidates[spot_count:], source, reference), describing(list(range(spot_count))))
     _count_look_alikes(candidates)
     return candidates, measures
 
@@ -239,53 +227,32 @@ def _photo_side(
     eighth: _Level,
     dog: np.ndarray,
     source: FineSource,
-) -> tuple[PhotoMeasures, np.ndarray, list[_Region], np.ndarray, tuple[_TileStats, float]]:
-    """The photo's measures, its departure from a smooth surface and the fades proposed from it, its colour
-    histogram, and the reference tiles' statistics."""
+    sixteenth_bgr: np.ndarray,
+) -> tuple[PhotoMeasures, np.ndarray, list[_Region], list[_Region], np.ndarray, tuple[_TileStats, float]]:
+    """The photo's measures, its departure from a smooth surface and the fades proposed from it, the blotches,
+    its colour histogram, and the reference tiles' statistics."""
     fade_z, fade_residual = _surface_departure(eighth)
     fades = _hysteresis(
         fade_z, high=3.0, low=1.5, min_area=int((30 * eighth.ppm) ** 2), limit=MAX_CANDIDATES["fade"]
+    )
+    blotch_z, blotch_l = _departure(quarter, _median_background(sixteenth_bgr, 9, quarter.shape), smooth_px=1.0)
+    blotches = _either_way(
+        blotch_z,
+        blotch_l,
+        high=5.0,
+        low=2.5,
+        min_area=int((5 * quarter.ppm) ** 2),
+        limit=MAX_CANDIDATES["blotch"],
+        open_px=1,
     )
     return (
         _measure(image, grey, half, quarter, dog),
         fade_residual,
         fades,
+        blotches,
         _colour_histogram(quarter),
         _reference_stats(source),
     )
-
-
-_helpers: dict[int, ThreadPoolExecutor] = {}
-
-
-def _share(*queues: deque[Callable[[], None]]) -> None:
-    """Run every job of `queues` once, on this thread and the helper together: the helper empties the queues
-    in the order given, this thread in the reverse order (each takes the next job as it finishes one)."""
-
-    def work(order: tuple[deque[Callable[[], None]], ...]) -> None:
-        for queue in order:
-            while True:
-                try:
-                    job = queue.popleft()  # atomic: a job is taken by one thread only
-                except IndexError:
-                    break
-                job()
-
-    there = _beside(work, queues)
-    try:
-        work(queues[::-1])
-    finally:
-        there.result()
-
-
-def _beside(work: Callable[..., T], *args: Any) -> Future[T]:
-    """Run `work(*args)` on this process's helper thread (OpenCV and numpy let go of the interpreter while they
-    work, so the two halves of a survey overlap on two cores). One helper per process: a forked child makes
-    its own."""
-    helper = _helpers.get(os.getpid())
-    if helper is None:
-        helper = _helpers[os.getpid()] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grading")
-    return helper.submit(work, *args)
 
 
 # --- levels and maps ----------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from forever.grading import analysis, features
-from forever.grading.features import _hysteresis, _mean, _minus, _norm3, _percentile, _pixels, _share
+from forever.grading.features import _hysteresis, _mean, _minus, _norm3, _percentile, _pixels
+from forever.grading.helper import beside, share
 from forever.grading.synthetic import DefectSpec, Scene, render
 
 RNG = np.random.default_rng(7)
@@ -95,9 +96,16 @@ def test_shared_jobs_run_once_each_on_both_threads():
 
         return run
 
-    _share(deque(job(i) for i in range(0, 50)), deque(job(i) for i in range(50, 80)))
+    share(deque(job(i) for i in range(0, 50)), deque(job(i) for i in range(50, 80)))
     assert sorted(i for i, _ in ran) == list(range(80))
     assert len({name for _, name in ran}) == 2
+
+
+def test_work_started_from_the_helper_runs_there_at_once():
+    def outer() -> str:
+        return beside(lambda: threading.current_thread().name).result(timeout=5)
+
+    assert beside(outer).result(timeout=10).startswith("grading")
 
 
 def test_a_failing_shared_job_is_raised_after_both_threads_stop():
@@ -105,7 +113,7 @@ def test_a_failing_shared_job_is_raised_after_both_threads_stop():
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        _share(deque([boom]), deque([lambda: None] * 5))
+        share(deque([boom]), deque([lambda: None] * 5))
 
 
 def test_the_survey_is_the_same_on_one_thread_as_on_two(monkeypatch):
@@ -126,7 +134,8 @@ def test_the_survey_is_the_same_on_one_thread_as_on_two(monkeypatch):
         done.set_result(work(*args))
         return done
 
-    monkeypatch.setattr(features, "_beside", inline)
+    monkeypatch.setattr(features, "beside", inline)
+    monkeypatch.setattr(features, "share", lambda *queues: [job() for queue in queues for job in queue])
     one = analysis.survey(photo)
     assert [c.bbox for c in one.candidates] == [c.bbox for c in both.candidates]
     assert [c.proposer for c in one.candidates] == [c.proposer for c in both.candidates]
