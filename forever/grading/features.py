@@ -15,6 +15,10 @@ finer than the working scale shows well, so the larger candidates are also exami
 at its full resolution (brought to `FINE_PX_PER_MM` at most): small-blob energy and counts inside against the
 ring around them and against reference tiles spread over the photo. Features a candidate has no value for
 (no tile) are NaN, which the gradient-boosted trees handle as missing.
+
+A survey runs on two threads (`forever.grading.helper`): the photo-wide measures, fades, blotches and reference
+tiles beside the spots and pills, then the descriptions and tiles shared out job by job. Only the time depends on
+it; a few helpers here do what a numpy call would, faster, with the same arithmetic (each tested to the bit).
 """
 
 from __future__ import annotations
