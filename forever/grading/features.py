@@ -167,15 +167,7 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
     quarter_bgr = cv2.resize(half_bgr, _scaled(image, 0.25), interpolation=cv2.INTER_AREA)
     eighth_bgr = cv2.resize(quarter_bgr, _scaled(image, 0.125), interpolation=cv2.INTER_AREA)
     sixteenth_bgr = cv2.resize(eighth_bgr, _scaled(image, 0.0625), interpolation=cv2.INTER_AREA)
-    # Small-blob response (difference of Gaussians at ~0.5 and ~1.6 mm): pills, and the cloth's texture.
-    fine = cv2.GaussianBlur(grey, (0, 0), 0.5 * WORK_PX_PER_MM)
-    half_grey = cv2.resize(fine, half_bgr.shape[1::-1], interpolation=cv2.INTER_AREA)
-    coarse = cv2.resize(
-        cv2.GaussianBlur(half_grey, (0, 0), 0.8 * WORK_PX_PER_MM),
-        grey.shape[::-1],
-        interpolation=cv2.INTER_LINEAR,
-    )
-    dog = fine - coarse
+    dog = _small_blobs(grey)
     texture = np.abs(dog)
     half = _level(half_bgr, 2, texture)
     quarter = _level(quarter_bgr, 4, half.texture)
@@ -221,6 +213,19 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
     share(_tile_jobs(candidates[spot_count:], source, reference), describing(list(range(spot_count))))
     _count_look_alikes(candidates)
     return candidates, measures
+
+
+def _small_blobs(grey: np.ndarray) -> np.ndarray:
+    """The small-blob response (a difference of Gaussians at ~0.5 and ~1.6 mm): pills, and the cloth's texture.
+    (A function of its own, so its intermediate images are freed as it returns.)"""
+    fine = cv2.GaussianBlur(grey, (0, 0), 0.5 * WORK_PX_PER_MM)
+    half_grey = cv2.resize(fine, _scaled(grey, 0.5), interpolation=cv2.INTER_AREA)
+    coarse = cv2.resize(
+        cv2.GaussianBlur(half_grey, (0, 0), 0.8 * WORK_PX_PER_MM),
+        grey.shape[::-1],
+        interpolation=cv2.INTER_LINEAR,
+    )
+    return fine - coarse
 
 
 def _photo_side(
