@@ -173,8 +173,8 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
     quarter = _level(quarter_bgr, 4, half.texture)
     eighth = _level(eighth_bgr, 8, quarter.texture)
     source = finer or FineSource(image, WORK_PX_PER_MM)
-    # The photo's measures, fades, blotches and reference tiles are worked out on the other core while the spots
-    # and pills are proposed here: the two share nothing until the candidates are described.
+    # The photo's measures, fades, blotches and reference tiles are worked out on the other core while the
+    # spots and pills are proposed here: the two share nothing until the candidates are described.
     photo_side = beside(_photo_side, image, grey, half, quarter, eighth, dog, source, sixteenth_bgr)
     spot_z, spot_l = _departure(half, _median_background(quarter_bgr, 5, half.shape), smooth_px=0.6)
     spots = _either_way(spot_z, spot_l, high=6.0, low=3.5, min_area=3, limit=MAX_CANDIDATES["spot"])
@@ -188,7 +188,12 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
     # Spots are described at the working scale and small blotches at the half scale: their edges and texture
     # need the finer pixels (a 4 mm stain is 11 pixels across at the working scale, 5 at the half).
     work = _Level(lab=None, texture=texture, ppm=WORK_PX_PER_MM, bgr=image)
-    found = (("spot", work, spots), ("blotch", quarter, blotches), ("fade", eighth, fades), ("pill", eighth, pills))
+    found = (
+        ("spot", work, spots),
+        ("blotch", quarter, blotches),
+        ("fade", eighth, fades),
+        ("pill", eighth, pills),
+    )
     jobs = []
     for proposer, level, regions in found:
         for bbox, mask, peak, mean in regions:
@@ -216,8 +221,8 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
 
 
 def _small_blobs(grey: np.ndarray) -> np.ndarray:
-    """The small-blob response (a difference of Gaussians at ~0.5 and ~1.6 mm): pills, and the cloth's texture.
-    (A function of its own, so its intermediate images are freed as it returns.)"""
+    """The small-blob response (a difference of Gaussians at ~0.5 and ~1.6 mm): pills, and the cloth's
+    texture. (A function of its own, so its intermediate images are freed as it returns.)"""
     fine = cv2.GaussianBlur(grey, (0, 0), 0.5 * WORK_PX_PER_MM)
     half_grey = cv2.resize(fine, _scaled(grey, 0.5), interpolation=cv2.INTER_AREA)
     coarse = cv2.resize(
@@ -244,7 +249,8 @@ def _photo_side(
     fades = _hysteresis(
         fade_z, high=3.0, low=1.5, min_area=int((30 * eighth.ppm) ** 2), limit=MAX_CANDIDATES["fade"]
     )
-    blotch_z, blotch_l = _departure(quarter, _median_background(sixteenth_bgr, 9, quarter.shape), smooth_px=1.0)
+    background = _median_background(sixteenth_bgr, 9, quarter.shape)
+    blotch_z, blotch_l = _departure(quarter, background, smooth_px=1.0)
     blotches = _either_way(
         blotch_z,
         blotch_l,
@@ -321,8 +327,9 @@ def _pixels(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _mean(values: np.ndarray) -> np.ndarray:
-    """`values.mean(axis=0)` of float32 values (fewer than 2**24 of them), the same to the bit (tested), without
-    numpy's Python wrapper (~10 µs, and the survey takes some 500 means): the same pairwise sum over the count."""
+    """`values.mean(axis=0)` of float32 values (fewer than 2**24 of them), the same to the bit (tested),
+    without numpy's Python wrapper (~10 µs, and a survey takes some 500 means): the same pairwise sum over
+    the count."""
     return np.add.reduce(values, axis=0) / len(values)
 
 

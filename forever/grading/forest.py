@@ -55,9 +55,8 @@ class PackedTrees:
                 leaf = nodes["is_leaf"].astype(bool)
                 here = np.arange(len(nodes), dtype=np.intp) + offset
                 roots.append(offset)
-                features.append(
-                    np.where(leaf, 0, nodes["feature_idx"] + n_features * nodes["missing_go_to_left"].astype(np.intp))
-                )
+                missing_left = nodes["missing_go_to_left"].astype(np.intp)
+                features.append(np.where(leaf, 0, nodes["feature_idx"] + n_features * missing_left))
                 thresholds.append(np.where(leaf, 0.0, nodes["num_threshold"]))
                 left = np.where(leaf, here, nodes["left"].astype(np.intp) + offset)
                 right = np.where(leaf, here, nodes["right"].astype(np.intp) + offset)

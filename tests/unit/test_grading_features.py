@@ -29,8 +29,8 @@ def test_minus_pixels_and_norm3_are_numpys_arithmetic_to_the_bit():
         assert np.array_equal(_minus(pixels, colour), pixels - colour)
         assert np.array_equal(_norm3(pixels), np.linalg.norm(pixels, axis=-1))
     crop = np.ascontiguousarray(whole[5:90, 9:200])
-    for share in (0.0, 0.01, 0.5, 1.0):
-        mask = RNG.random(crop.shape[:2]) < share
+    for fraction in (0.0, 0.01, 0.5, 1.0):
+        mask = RNG.random(crop.shape[:2]) < fraction
         assert np.array_equal(_pixels(crop, mask), crop[mask])
 
 
@@ -142,5 +142,7 @@ def test_the_survey_is_the_same_on_one_thread_as_on_two(monkeypatch):
     assert one.measures == both.measures
     # Features to float32 rounding: numpy's sums of float32 depend on where an array lands in memory.
     np.testing.assert_allclose(
-        np.stack([c.features for c in one.candidates]), np.stack([c.features for c in both.candidates]), rtol=1e-5
+        np.stack([c.features for c in one.candidates]),
+        np.stack([c.features for c in both.candidates]),
+        rtol=1e-5,
     )
