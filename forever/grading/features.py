@@ -208,7 +208,10 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
         """Jobs describing the chosen candidates, largest first (so no core is left with one large one)."""
 
         def job(i: int) -> Callable[[], None]:
-            return lambda: candidates.__setitem__(i, _describe(*jobs[i]))
+            def run() -> None:
+                candidates[i] = _describe(*jobs[i])
+
+            return run
 
         return deque(job(i) for i in sorted(chosen, key=lambda i: -jobs[i][3].size))
 
@@ -863,7 +866,10 @@ def _tile_jobs(
     )[:MAX_TILES]
 
     def job(candidate: Candidate) -> Callable[[], None]:
-        return lambda: candidate.features.__setitem__(_FINE, _tile_features(candidate, source, *reference))
+        def run() -> None:
+            candidate.features[_FINE] = _tile_features(candidate, source, *reference)
+
+        return run
 
     return deque(job(c) for c in chosen)
 
