@@ -16,8 +16,8 @@ at its full resolution (brought to `FINE_PX_PER_MM` at most): small-blob energy 
 ring around them and against reference tiles spread over the photo. Features a candidate has no value for
 (no tile) are NaN, which the gradient-boosted trees handle as missing.
 
-A survey runs on two threads (`forever.grading.helper`): the photo-wide measures, fades, blotches and reference
-tiles beside the spots and pills, then the descriptions and tiles shared out job by job. Only the time depends on
+A survey runs on two threads (`forever.grading.helper`): the photo-wide measures, fades and blotches beside the
+spots, pills and reference tiles, then the descriptions and tiles shared out job by job. Only the time depends on
 it; a few helpers here do what a numpy call would, faster, with the same arithmetic (each tested to the bit).
 """
 
@@ -173,16 +173,19 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
     quarter = _level(quarter_bgr, 4, half.texture)
     eighth = _level(eighth_bgr, 8, quarter.texture)
     source = finer or FineSource(image, WORK_PX_PER_MM)
-    # The photo's measures, fades, blotches and reference tiles are worked out on the other core while the
-    # spots and pills are proposed here: the two share nothing until the candidates are described.
-    photo_side = beside(_photo_side, image, grey, half, quarter, eighth, dog, source, sixteenth_bgr)
+    # The photo's measures, fades and blotches are worked out on the other core while the spots and pills are
+    # proposed here (with the colour histogram and the reference tiles): the two share nothing until the
+    # candidates are described.
+    photo_side = beside(_photo_side, image, grey, half, quarter, eighth, dog, sixteenth_bgr)
     spot_z, spot_l = _departure(half, _median_background(quarter_bgr, 5, half.shape), smooth_px=0.6)
     spots = _either_way(spot_z, spot_l, high=6.0, low=3.5, min_area=3, limit=MAX_CANDIDATES["spot"])
     pill_ratio, pill_density = _pill_density(dog, eighth.shape)
     pills = _hysteresis(
         pill_ratio, high=3.0, low=2.0, min_area=int((15 * eighth.ppm) ** 2), limit=MAX_CANDIDATES["pill"]
     )
-    measures, fade_residual, fades, blotches, colour_histogram, reference = photo_side.result()
+    colour_histogram = _colour_histogram(quarter)
+    reference = _reference_stats(source)
+    measures, fade_residual, fades, blotches = photo_side.result()
     context = _Context(eighth, measures, pill_ratio, pill_density, fade_residual, colour_histogram)
 
     # Spots are described at the working scale and small blotches at the half scale: their edges and texture
@@ -243,11 +246,10 @@ def _photo_side(
     quarter: _Level,
     eighth: _Level,
     dog: np.ndarray,
-    source: FineSource,
     sixteenth_bgr: np.ndarray,
-) -> tuple[PhotoMeasures, np.ndarray, list[_Region], list[_Region], np.ndarray, tuple[_TileStats, float]]:
-    """The photo's measures, its departure from a smooth surface and the fades proposed from it, the blotches,
-    its colour histogram, and the reference tiles' statistics."""
+) -> tuple[PhotoMeasures, np.ndarray, list[_Region], list[_Region]]:
+    """The photo's measures, its departure from a smooth surface and the fades proposed from it, and the
+    blotches."""
     fade_z, fade_residual = _surface_departure(eighth)
     fades = _hysteresis(
         fade_z, high=3.0, low=1.5, min_area=int((30 * eighth.ppm) ** 2), limit=MAX_CANDIDATES["fade"]
@@ -263,14 +265,7 @@ def _photo_side(
         limit=MAX_CANDIDATES["blotch"],
         open_px=1,
     )
-    return (
-        _measure(image, grey, half, quarter, dog),
-        fade_residual,
-        fades,
-        blotches,
-        _colour_histogram(quarter),
-        _reference_stats(source),
-    )
+    return _measure(image, grey, half, quarter, dog), fade_residual, fades, blotches
 
 
 # --- levels and maps ----------------------------------------------------------------------------------------
