@@ -179,7 +179,7 @@ def propose(image: np.ndarray, finer: FineSource | None = None) -> tuple[list[Ca
     photo_side = beside(_photo_side, image, grey, half, quarter, eighth, dog, sixteenth_bgr)
     spot_z, spot_l = _departure(half, _median_background(quarter_bgr, 5, half.shape), smooth_px=0.6)
     spots = _either_way(spot_z, spot_l, high=6.0, low=3.5, min_area=3, limit=MAX_CANDIDATES["spot"])
-    pill_ratio, pill_density = _pill_density(dog, eighth.shape)
+    pill_ratio, pill_density = _pill_density(dog, texture, eighth.shape)
     pills = _hysteresis(
         pill_ratio, high=3.0, low=2.0, min_area=int((15 * eighth.ppm) ** 2), limit=MAX_CANDIDATES["pill"]
     )
@@ -236,7 +236,7 @@ def _small_blobs(grey: np.ndarray) -> np.ndarray:
         grey.shape[::-1],
         interpolation=cv2.INTER_LINEAR,
     )
-    return fine - coarse
+    return np.subtract(fine, coarse, out=fine)
 
 
 def _photo_side(
@@ -398,9 +398,11 @@ def _quadratic_design(h: int, w: int) -> np.ndarray:
     return design
 
 
-def _pill_density(dog: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Small-blob density (per cm2) at the eighth scale, and its ratio to the photo's typical density."""
-    strength = np.abs(dog)
+def _pill_density(
+    dog: np.ndarray, strength: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Small-blob density (per cm2) at the eighth scale, and its ratio to the photo's typical density;
+    `strength` is the small-blob response's magnitude (`np.abs(dog)`, the texture)."""
     threshold = 4.0 * _robust_scale(dog, 0.6)
     peaks = (strength >= cv2.dilate(strength, np.ones((5, 5), np.uint8))) & (strength > threshold)
     share = cv2.resize(peaks.astype(np.float32), shape[::-1], interpolation=cv2.INTER_AREA)
