@@ -352,7 +352,8 @@ async def add_photo(staff: Principal, listing_id: str, data: bytes, *,
     return piece
 
 
-async def remove_photo(staff: Principal, listing_id: str, photo_id: str) -> StockPiece:
+async def remove_photo(staff: Principal, listing_id: str, photo_id: str, *,
+                       claim: Claim | None = None) -> StockPiece:
     """Take a photo off a stock piece's listing; the next one becomes the cover."""
     key = listing_key(listing_id)
     photo_key = _photo_key(photo_id)
@@ -369,8 +370,10 @@ async def remove_photo(staff: Principal, listing_id: str, photo_id: str) -> Stoc
             values[ListingRow.photographed_at] = None
         await ListingRow.update(values).where(ListingRow.id == key)
         await record_event(key, "photo_removed", actor_of(staff), photo_id)
+        piece = await get_stock_piece(listing_id)
+        await idempotency.record(claim, piece)
     _photo_path(key, photo_key).unlink(missing_ok=True)
-    return await get_stock_piece(listing_id)
+    return piece
 
 
 async def update_listing(staff: Principal, listing_id: str, data: ListingUpdate) -> StockPiece:

@@ -176,9 +176,12 @@ async def add_photo(principal: NamedDependency[Principal], listing_id: FromPath[
 @post(f"{STOCK}/{{listing_id:str}}/photos/{{photo_id:str}}/remove", guards=[resale_staff_page],
       include_in_schema=False, status_code=200)
 async def remove_photo(principal: NamedDependency[Principal], listing_id: FromPath[str],
-                       photo_id: FromPath[str]) -> Template | Redirect:
+                       photo_id: FromPath[str], data: Annotated[KeyForm, FormBody]) -> Template | Redirect:
+    """Take a photo off the listing, once per form key: the same form sent again lands on the photos, not on
+    "no such photo"."""
     try:
-        await listings.remove_photo(principal, listing_id, photo_id)
+        await once(principal, data.form_key, f"{STOCK}/{listing_id}/photos/{photo_id}/remove", KeyForm(),
+                   StockPiece, partial(listings.remove_photo, principal, listing_id, photo_id))
     except Conflict as exc:
         return await _piece_page(listing_id, status=409, problem=exc.detail)
     return see_other(f"{STOCK}/{listing_id}#photos")

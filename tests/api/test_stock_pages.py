@@ -117,6 +117,28 @@ async def test_photo_publish_and_unpublish_forms_sent_twice_act_once(client, sho
     assert [event["kind"] for event in piece["events"]].count("unpublished") == 1
 
 
+async def test_a_photo_removal_sent_twice_removes_it_once_and_lands_on_the_photos(client, shop):
+    [listing_id] = await credited_pieces(client, shop, [("SW-SS24", "excellent", "M")])
+    piece_page = f"/warehouse/stock/{listing_id}"
+    async with signed_in_browser(client, "shop@example.com") as staff:
+        for name in ("front.jpg", "back.jpg"):
+            sent = await staff.post(f"{piece_page}/photos", files={"photo": (name, jpeg(), "image/jpeg")})
+            assert sent.status_code == 303
+        photos = (await client.get(f"/api/v1/stock/{listing_id}", headers=shop.grader)).json()["photos"]
+        first = photos[0]["id"]
+        page = (await staff.get(piece_page, headers=PAGE)).text
+        action = f"{piece_page}/photos/{first}/remove"
+        removal = {"form_key": key_of(page, action)}
+        answers = [await staff.post(action, data=removal) for _ in range(2)]
+        assert [answer.status_code for answer in answers] == [303, 303]
+        assert {answer.headers["location"] for answer in answers} == {f"{piece_page}#photos"}
+        # Without its key the same removal is the error it is: the photo is gone.
+        assert (await staff.post(action, data={"form_key": "another"})).status_code == 404
+    piece = (await client.get(f"/api/v1/stock/{listing_id}", headers=shop.grader)).json()
+    assert [photo["id"] for photo in piece["photos"]] == [photos[1]["id"]]
+    assert [event["kind"] for event in piece["events"]].count("photo_removed") == 1
+
+
 async def test_orders_are_shipped_after_the_cancellation_window_and_returns_received_against_the_passport(
         client, shop):
     sweatshirt, tee = await live_listings(client, shop, [("SW-SS24", "excellent", "M"),
