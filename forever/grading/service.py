@@ -199,10 +199,11 @@ def _check_awaiting(piece: GradingPiece) -> None:
                        code="not_awaiting_grading")
 
 
-def _write_photo(path: Path, data: bytes) -> None:
+def write_photo(path: Path, data: bytes) -> None:
     """Write a photo whole or not at all, durably (file and folder synced before the row is written): a crash
     leaves at most a `.part` file, or a photo without its row, both swept by `sweep_photo_files`; never a cut
-    photo. A full disk leaves nothing and is 507 `storage_full`."""
+    photo. A full disk leaves nothing and is 507 `storage_full`. (The stock's listing photos are written so
+    too.)"""
     part = path.with_name(path.name + PART_SUFFIX)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -240,7 +241,7 @@ async def add_photo(grader: Principal, item_id: str, view: str, data: bytes, *,
     piece_key = uuid.UUID(item_id)
     relative = f"{PHOTO_FOLDER}/{piece_key}/{photo_id}.{_EXTENSIONS[header.format]}"
     path = get_settings().data_dir / relative
-    await asyncio.to_thread(_write_photo, path, data)
+    await asyncio.to_thread(write_photo, path, data)
     try:
         async with db.write_transaction():
             piece = await tradein.grading_piece(item_id, lock=True)

@@ -327,8 +327,7 @@ async def add_photo(staff: Principal, listing_id: str, data: bytes, *,
     jpeg, width, height = await asyncio.to_thread(_listing_jpeg, data)
     photo_id = uuid.uuid4()
     path = _photo_path(key, photo_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(path.write_bytes, jpeg)
+    await asyncio.to_thread(grading.write_photo, path, jpeg)  # whole or not at all: a full disk is 507
     try:
         async with db.write_transaction():
             row = await _locked_listing(key)
