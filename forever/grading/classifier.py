@@ -17,7 +17,7 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import ThreadpoolController
 
 from forever.grading import forest
@@ -301,7 +301,5 @@ def default_model() -> GradingModel:
     """The committed model, loaded (and checked) once per process, its trees packed for prediction (~70 ms
     here rather than in the first photos' analyses)."""
     model = load_model(MODEL_DIR)
-    for estimator in (model.region, *model.measures.values(), *model.grade.steps):
-        if isinstance(estimator, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)):
-            forest.packed(estimator)
+    forest.pack(model.region, *model.measures.values(), *model.grade.steps)
     return model

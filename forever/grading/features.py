@@ -449,13 +449,16 @@ def _edge_width(level: _Level) -> float:
 
 
 _HISTOGRAM_BINS = (16, 32, 32)  # L in steps of 16, a and b in steps of 4 (from -64 to 64)
+_BIN_OFFSET = np.array([0, 64, 64], np.float32)
+_BIN_STEP = np.array([16, 4, 4], np.float32)
+_BIN_LAST = np.array(_HISTOGRAM_BINS, np.float32) - 1
 
 
-def _colour_bins(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (
-        np.clip(lab[..., 0] / 16, 0, 15).astype(np.int32),
-        np.clip((lab[..., 1] + 64) / 4, 0, 31).astype(np.int32),
-        np.clip((lab[..., 2] + 64) / 4, 0, 31).astype(np.int32),
+def _colour_bins(lab: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each Lab pixel's cell, channel by channel (a photo's pixels: numpy broadcasts a 3-long axis slowly)."""
+    return tuple(
+        np.clip((lab[..., c] + _BIN_OFFSET[c]) / _BIN_STEP[c], 0, _BIN_LAST[c]).astype(np.int32)
+        for c in range(3)
     )
 
 
@@ -753,14 +756,9 @@ def _region_at(
     return (slice(y, y + h), slice(x, x + w)), resized
 
 
-_BIN_OFFSET = np.array([0, 64, 64], np.float32)
-_BIN_STEP = np.array([16, 4, 4], np.float32)
-_BIN_LAST = np.array(_HISTOGRAM_BINS, np.float32) - 1
-
-
 def _rarity(histogram: np.ndarray, lab: np.ndarray) -> float:
     """How little of the photo shares this colour (1: nowhere else, 0: everywhere)."""
-    # `_colour_bins` of one colour, in one pass over its three channels (the same float32 arithmetic)
+    # `_colour_bins` of one colour, its three channels in one pass (the same float32 arithmetic)
     bins = np.clip((np.asarray(lab, np.float32) + _BIN_OFFSET) / _BIN_STEP, 0, _BIN_LAST).astype(np.int32)
     return float(1 - min(histogram[bins[0], bins[1], bins[2]] * 10, 1.0))
 

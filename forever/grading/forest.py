@@ -1,11 +1,11 @@
 """Prediction with the fitted gradient-boosted trees, every tree of a model walked at once.
 
-scikit-learn's HistGradientBoosting predicts one tree at a time, and each tree costs ~13 µs of Python and OpenMP
-set-up whatever the rows: the region model's 1050 trees take 14 ms for a single candidate, the grade model's 450
-trees 6 ms for its one row. Here a model's trees are packed once into flat node arrays, and every (row, tree)
-pair steps down one level per numpy operation; the leaves are then added up in scikit-learn's own order (its
-baseline, then tree after tree), so the raw predictions are scikit-learn's to the bit (tested), and scikit-learn's
-own loss turns them into probabilities or values.
+scikit-learn's HistGradientBoosting predicts one tree at a time, and each tree costs ~13 µs of Python and
+OpenMP set-up whatever the rows: the region model's 1050 trees take 14 ms for a single candidate, the grade
+model's 450 trees 6 ms for its one row. Here a model's trees are packed once into flat node arrays, and every
+(row, tree) pair steps down one level per numpy operation; the leaves are then added up in scikit-learn's own
+order (its baseline, then tree after tree), so the raw predictions are scikit-learn's to the bit (tested), and
+scikit-learn's own loss turns them into probabilities or values.
 
 Estimators that are not HistGradientBoosting (a constant stand-in, say) are asked directly.
 """
@@ -29,7 +29,8 @@ class PackedTrees:
     """All trees of one fitted model as flat arrays: node i tests `feature[i] <= threshold[i]` and goes on to
     `children[2 i]` (true) or `children[2 i + 1]`; a leaf is its own two children. `feature` indexes a row
     of 2 x n_features values: the row as it is, then the row with missing values as -inf, for the nodes that
-    send missing values left (NaN never compares true, so the others send them right, as scikit-learn does)."""
+    send missing values left (NaN never compares true, so the others send them right, as scikit-learn
+    does)."""
 
     n_features: int
     n_iterations: int
@@ -110,7 +111,7 @@ class PackedTrees:
         reached[pair] = node
         leaves = self.value.take(reached).reshape(count, self.n_iterations, self.per_iteration)
         start = np.broadcast_to(self.baseline, (count, 1, self.per_iteration))
-        # Added in sequence (accumulate, not a pairwise sum): the baseline, then each iteration's tree in turn.
+        # Added in sequence (accumulate, not a pairwise sum): the baseline, then each iteration's tree.
         return np.add.accumulate(np.concatenate([start, leaves], axis=1), axis=1)[:, -1, :]
 
 
@@ -123,6 +124,14 @@ def packed(model: Any) -> PackedTrees:
     if trees is None:
         trees = _PACKED[model] = PackedTrees.of(model)
     return trees
+
+
+def pack(*models: Any) -> None:
+    """Pack the trees of each HistGradientBoosting model given now (others need nothing), rather than in the
+    first prediction."""
+    for model in models:
+        if isinstance(model, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)):
+            packed(model)
 
 
 def predict_proba(model: Any, rows: np.ndarray) -> np.ndarray:
