@@ -1,13 +1,11 @@
 """From a credited piece to a live listing: stock, refurbishment, photos, price, publication; the piece's page
 with its condition and passport; the sweep that stocks any credited piece grading could not."""
 
-import os
-import shutil
-import subprocess
 import uuid
 
 import pytest
 from listing_helpers import credited_pieces, jpeg, open_resale_shop, refurbish_and_publish
+from small_disk import fill, small_disk
 
 from forever import db
 from forever.jobs import run_jobs
@@ -199,25 +197,14 @@ async def test_only_resale_staff_see_the_stock(client, shop):
 
 @pytest.fixture
 def small_listing_photo_disk(settings):
-    """The listing photo folder on a 1 MB tmpfs (root and mount(8) needed), nearly filled by another file."""
-    folder = settings.data_dir / "listing-photos"
-    folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a small tmpfs as the listing photo disk needs root and mount(8)")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    """The listing photo folder on a 1 MB tmpfs, unmounted afterwards."""
+    with small_disk(settings.data_dir / "listing-photos", "1m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
 
 
 async def test_a_full_listing_photo_disk_is_a_clean_507_that_keeps_nothing(client, shop, small_listing_photo_disk):
     [listing_id] = await credited_pieces(client, shop, [("SHIRT-FW24", "excellent", None)])
-    other = small_listing_photo_disk / "other-data.bin"
-    other.write_bytes(b"\0" * (shutil.disk_usage(small_listing_photo_disk).free - 4096))
+    other = fill(small_listing_photo_disk, 4096)
     photo = {"photo": ("big.jpg", jpeg(3000, 1500), "image/jpeg")}
     refused = await client.post(f"/api/v1/stock/{listing_id}/photos", headers=shop.store_staff, files=photo)
     assert refused.status_code == 507, refused.text

@@ -5,9 +5,7 @@ and no row; the server stays up, and stores photos again as soon as room is made
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import httpx
 import pytest
 from fault_server import FaultServer, engine_name
 from photo_load import fabric_photo, photo_files, photo_rows, piece_awaiting_grading, sha256_of, upload
+from small_disk import fill, small_disk
 
 from forever.settings import Settings
 
@@ -25,24 +24,8 @@ ROOM_LEFT = 100 * 1024  # bytes left free beside the other file: a few photos of
 @pytest.fixture
 def small_photo_disk(bound_database: Settings) -> Iterator[Path]:
     """The data directory's photo folder on a tmpfs of DISK_SIZE, unmounted afterwards."""
-    folder = bound_database.data_dir / "photos"
-    folder.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a small tmpfs as the photo disk needs root and mount(8)")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(folder)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    yield folder
-    subprocess.run(["umount", str(folder)], check=True)
-
-
-def fill(folder: Path, room_left: int) -> Path:
-    """Another file takes all of the disk but `room_left` bytes."""
-    other = folder / "other-data.bin"
-    free = shutil.disk_usage(folder).free
-    other.write_bytes(b"\0" * (free - room_left))
-    return other
+    with small_disk(bound_database.data_dir / "photos", DISK_SIZE) as folder:
+        yield folder
 
 
 async def test_a_full_photo_disk_is_a_clean_507_and_changes_nothing(server: FaultServer,
